@@ -1,0 +1,153 @@
+// Command lyceum runs a Lyceum node (`lyceum daemon`) and manages it: add,
+// get and pin content, connect to peers, import and export CAR files. While
+// a daemon holds the repo, the commands talk to it over its HTTP API;
+// without one, those that need no network work on the repo directly.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lyceum-oer/lyceum/node"
+)
+
+// Exit codes, documented in the README and in `lyceum --help`.
+const (
+	exitOK          = 0
+	exitError       = 1 // unexpected failure
+	exitUsage       = 2 // bad flags or arguments
+	exitInvalid     = 3 // bad input: CID, multiaddr, CAR, config
+	exitNotFound    = 4 // no repo, no such content
+	exitUnavailable = 5 // daemon, peer or port unavailable; repo locked
+	exitConflict    = 6 // already exists
+	exitDenied      = 7 // the API refused the token
+	exitInterrupted = 130
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// app carries what every command shares; it is built once per run.
+type app struct {
+	repoPath string
+	jsonOut  bool
+	quiet    bool
+	logLevel string
+	stdin    io.Reader
+	stdout   io.Writer
+	stderr   io.Writer
+	log      *slog.Logger
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "lyceum: %v\nRun 'lyceum %s --help' for usage.\n", ue.err, ue.cmd)
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "lyceum: %v\n", err)
+	if ctx.Err() != nil {
+		return exitInterrupted
+	}
+	switch node.KindOf(err) {
+	case node.KindInvalid:
+		return exitInvalid
+	case node.KindNotFound:
+		return exitNotFound
+	case node.KindUnavailable:
+		return exitUnavailable
+	case node.KindConflict:
+		return exitConflict
+	case node.KindUnauthorized:
+		return exitDenied
+	}
+	return exitError
+}
+
+// usageError marks errors in how the command was called.
+type usageError struct {
+	cmd string
+	err error
+}
+
+func (u usageError) Error() string { return u.err.Error() }
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "lyceum",
+		Short: "A peer-to-peer network for open educational resources",
+		Long: `lyceum runs a Lyceum node and manages it.
+
+Start a node with 'lyceum daemon' (it creates the repo in $LYCEUM_PATH,
+default ~/.lyceum, on first run). While it runs, the other commands talk to
+it over its HTTP API; without it, those that need no network work on the
+repo directly.
+
+Exit codes: 0 ok, 1 error, 2 usage, 3 invalid input, 4 not found,
+5 unavailable (daemon, peer, port or repo lock), 6 already exists,
+7 API token refused, 130 interrupted.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+				return usageError{cmd: "", err: fmt.Errorf("--log-level %q: want debug, info, warn or error", a.logLevel)}
+			}
+			a.log = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+			return nil
+		},
+	}
+	root.PersistentFlags().StringVar(&a.repoPath, "repo", node.DefaultRepoPath(), "repo directory (also $LYCEUM_PATH)")
+	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError{cmd: cmd.Name(), err: err}
+	})
+	root.AddCommand(
+		a.initCommand(),
+		a.daemonCommand(),
+		a.idCommand(),
+		a.connectCommand(),
+		a.peersCommand(),
+		a.addCommand(),
+		a.getCommand(),
+		a.catCommand(),
+		a.pinCommand(),
+		a.gcCommand(),
+		a.carCommand(),
+		a.statCommand(),
+		a.versionCommand(),
+	)
+	return root
+}
+
+// exactArgs is cobra.ExactArgs with a usage error.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{cmd: cmd.CommandPath()[len("lyceum "):], err: fmt.Errorf("want %s", what)}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,100 @@
+package ipfs
+
+import (
+	"context"
+	"errors"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ipfs/go-cid"
+)
+
+// fetchSize is the file moved between two hosts: 256 MiB for a full run,
+// 16 MiB with -short or the race detector.
+func fetchSize() int {
+	if testing.Short() || raceEnabled {
+		return 16 << 20
+	}
+	return 256 << 20
+}
+
+func TestFileAddedOnAIsFetchedByB(t *testing.T) {
+	p := MustPeerPair(t)
+	data := randomBytes(2, fetchSize())
+	root := MustAddBytes(t, p.a, data, ImportOptions{Pin: true})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	t.Run("by Cat", func(t *testing.T) {
+		equalBytes(t, MustCat(t, p.b, root), data)
+	})
+	t.Run("by Get", func(t *testing.T) {
+		out := t.TempDir() + "/file"
+		var last int64
+		if err := p.b.Get(ctx, root, out, func(n int64) { last = n }); err != nil {
+			t.Fatal(err)
+		}
+		if last != int64(len(data)) {
+			t.Errorf("progress ended at %d, want %d", last, len(data))
+		}
+		got, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		equalBytes(t, got, data)
+	})
+}
+
+func TestPinOnBFetchesWhatOnlyAHas(t *testing.T) {
+	p := MustPeerPair(t)
+	data := randomBytes(3, 3<<20)
+	root := MustAddBytes(t, p.a, data, ImportOptions{CIDVersion: 1})
+
+	if has, _ := p.b.Has(context.Background(), root); has {
+		t.Fatal("B has the root before pinning")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := p.b.Pin(ctx, root); err != nil {
+		t.Fatal(err)
+	}
+	pins, err := p.b.Pins(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(pins, root.Equals) {
+		t.Fatalf("pins %v do not include %s", pins, root)
+	}
+	// The DAG is complete on B: it survives GC and reads offline.
+	if _, err := p.b.GC(ctx); err != nil {
+		t.Fatal(err)
+	}
+	offline := New(p.b.store, nil, WithLogger(quietLogger()))
+	equalBytes(t, MustCat(t, offline, root), data)
+}
+
+func TestOfflineMissIsErrNotFound(t *testing.T) {
+	c := MustMemContent(t)
+	other := MustMemContent(t)
+	root := MustAddBytes(t, other, []byte("only elsewhere"), ImportOptions{})
+	ctx := context.Background()
+	if _, _, err := c.Cat(ctx, root); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Cat: got %v, want ErrNotFound", err)
+	}
+	if err := c.Pin(ctx, root); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Pin: got %v, want ErrNotFound", err)
+	}
+	if err := c.Get(ctx, root, t.TempDir()+"/x", nil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get: got %v, want ErrNotFound", err)
+	}
+	if _, err := c.Size(ctx, root); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Size: got %v, want ErrNotFound", err)
+	}
+	var missing cid.Cid = root
+	if has, err := c.Has(ctx, missing); err != nil || has {
+		t.Errorf("Has: %v, %v", has, err)
+	}
+}

@@ -1,0 +1,350 @@
+package node
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"text/template"
+	"time"
+
+	dht "github.com/libp2p/go-libp2p-kad-dht"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+	toml "github.com/pelletier/go-toml/v2"
+)
+
+// MaxConfigSize bounds config.toml; a larger file is refused unread.
+const MaxConfigSize = 1 << 20
+
+// Profiles name the starting configurations `lyceum init --profile` offers.
+const (
+	// ProfileDesktop: a teacher's laptop behind NAT (the default).
+	ProfileDesktop = "desktop"
+	// ProfileServer: an institution's always-on, publicly reachable node.
+	ProfileServer = "server"
+	// ProfileTest: loopback only, random ports, no bootstrap peers, no mDNS:
+	// for tests and development. Nothing outside the machine is dialled.
+	ProfileTest = "test"
+)
+
+// Profiles lists the profile names in the order help texts show them.
+var Profiles = []string{ProfileDesktop, ProfileServer, ProfileTest}
+
+// Config is the node's configuration, as config.toml holds it. It is plain
+// data; DefaultConfig gives every field its documented default.
+type Config struct {
+	// Profile the repo was created with; informational.
+	Profile string `toml:"profile"`
+	Swarm   SwarmConfig   `toml:"swarm"`
+	DHT     DHTConfig     `toml:"dht"`
+	HTTP    HTTPConfig    `toml:"http"`
+	Import  ImportConfig  `toml:"import"`
+	Provide ProvideConfig `toml:"provide"`
+}
+
+// SwarmConfig is the libp2p side of the node.
+type SwarmConfig struct {
+	// Listen holds the multiaddrs the node accepts peers on.
+	Listen []string `toml:"listen"`
+	// Bootstrap holds the full multiaddrs (with /p2p/ID) of the peers the
+	// node joins the network through.
+	Bootstrap []string `toml:"bootstrap"`
+	// ConnLow and ConnHigh are the connection manager's water marks.
+	ConnLow  int `toml:"conn_low"`
+	ConnHigh int `toml:"conn_high"`
+	// MaxMemoryMiB bounds libp2p's resource manager; 0 = a quarter of RAM.
+	MaxMemoryMiB int64 `toml:"max_memory_mib"`
+	// MDNS discovers peers on the local network.
+	MDNS bool `toml:"mdns"`
+	// NATPortMap asks the home router for a port mapping (UPnP, NAT-PMP).
+	NATPortMap bool `toml:"nat_port_map"`
+	// RelayService relays for NATed peers.
+	RelayService bool `toml:"relay_service"`
+	// AutoNATService answers other peers' reachability probes.
+	AutoNATService bool `toml:"autonat_service"`
+}
+
+// DHTConfig is the Kademlia DHT's configuration.
+type DHTConfig struct {
+	// Mode is auto, client or server.
+	Mode string `toml:"mode"`
+	// LoopbackOnLAN keeps loopback addresses in the LAN DHT.
+	LoopbackOnLAN bool `toml:"loopback_on_lan"`
+}
+
+// HTTPConfig is the HTTP server's configuration.
+type HTTPConfig struct {
+	// Listen is HOST:PORT for the gateway, the API and the web UI.
+	Listen string `toml:"listen"`
+}
+
+// ImportConfig holds the defaults of `lyceum add`.
+type ImportConfig struct {
+	// Profile is unixfs-v0-2015 (Kubo's default) or unixfs-v1-2025.
+	Profile string `toml:"profile"`
+}
+
+// ProvideConfig controls how the node announces its content in the DHT.
+type ProvideConfig struct {
+	// Enabled turns providing on.
+	Enabled bool `toml:"enabled"`
+	// Interval between two reprovides of everything pinned.
+	Interval Duration `toml:"interval"`
+}
+
+// Duration is a time.Duration written as "22h" or "90s" in TOML.
+type Duration time.Duration
+
+// MarshalText writes the duration as Go's time.Duration does.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText reads "22h", "90s" and the like.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration (write e.g. \"22h\" or \"90s\")", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// DefaultSwarmPort is the TCP and UDP port a node listens on by default.
+const DefaultSwarmPort = 4101
+
+// DefaultHTTPAddr is where the HTTP server listens by default.
+const DefaultHTTPAddr = "127.0.0.1:5101"
+
+// DefaultConfig returns the configuration of a new repo with the given
+// profile.
+func DefaultConfig(profile string) (Config, error) {
+	c := Config{
+		Profile: profile,
+		Swarm: SwarmConfig{
+			Listen: []string{
+				fmt.Sprintf("/ip4/0.0.0.0/tcp/%d", DefaultSwarmPort),
+				fmt.Sprintf("/ip4/0.0.0.0/udp/%d/quic-v1", DefaultSwarmPort),
+				fmt.Sprintf("/ip6/::/tcp/%d", DefaultSwarmPort),
+				fmt.Sprintf("/ip6/::/udp/%d/quic-v1", DefaultSwarmPort),
+			},
+			ConnLow:  32,
+			ConnHigh: 96,
+			MDNS:     true,
+		},
+		DHT:     DHTConfig{Mode: "auto"},
+		HTTP:    HTTPConfig{Listen: DefaultHTTPAddr},
+		Import:  ImportConfig{Profile: "unixfs-v0-2015"},
+		Provide: ProvideConfig{Enabled: true, Interval: Duration(22 * time.Hour)},
+	}
+	for _, a := range dht.DefaultBootstrapPeers {
+		c.Swarm.Bootstrap = append(c.Swarm.Bootstrap, a.String())
+	}
+	switch profile {
+	case ProfileDesktop, "":
+		c.Profile = ProfileDesktop
+		c.Swarm.NATPortMap = true
+	case ProfileServer:
+		c.Swarm.ConnLow, c.Swarm.ConnHigh = 200, 600
+		c.Swarm.MDNS = false
+		c.Swarm.AutoNATService = true
+		c.DHT.Mode = "server"
+	case ProfileTest:
+		c.Swarm.Listen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
+		c.Swarm.Bootstrap = []string{}
+		c.Swarm.MDNS = false
+		c.Swarm.MaxMemoryMiB = 256
+		c.DHT.LoopbackOnLAN = true
+		c.HTTP.Listen = "127.0.0.1:0"
+	default:
+		return Config{}, invalidf("unknown profile %q (want one of %s)", profile, strings.Join(Profiles, ", "))
+	}
+	return c, nil
+}
+
+// Validate checks every field and names the first one that is wrong.
+func (c Config) Validate() error {
+	var errs []error
+	for i, a := range c.Swarm.Listen {
+		if _, err := ma.NewMultiaddr(a); err != nil {
+			errs = append(errs, fmt.Errorf("swarm.listen[%d]: %q is not a multiaddr: %v", i, a, err))
+		}
+	}
+	if _, err := c.BootstrapPeers(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Swarm.ConnLow < 0 || c.Swarm.ConnHigh < c.Swarm.ConnLow {
+		errs = append(errs, fmt.Errorf("swarm.conn_low/conn_high: want 0 <= conn_low <= conn_high, have %d and %d", c.Swarm.ConnLow, c.Swarm.ConnHigh))
+	}
+	if c.Swarm.MaxMemoryMiB < 0 {
+		errs = append(errs, fmt.Errorf("swarm.max_memory_mib: %d is negative", c.Swarm.MaxMemoryMiB))
+	}
+	switch c.DHT.Mode {
+	case "auto", "client", "server":
+	default:
+		errs = append(errs, fmt.Errorf("dht.mode: %q is not auto, client or server", c.DHT.Mode))
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("http.listen: %q is not HOST:PORT: %v", c.HTTP.Listen, err))
+	}
+	switch c.Import.Profile {
+	case "unixfs-v0-2015", "unixfs-v1-2025":
+	default:
+		errs = append(errs, fmt.Errorf("import.profile: %q is not unixfs-v0-2015 or unixfs-v1-2025", c.Import.Profile))
+	}
+	if c.Provide.Interval < 0 {
+		errs = append(errs, fmt.Errorf("provide.interval: %s is negative", time.Duration(c.Provide.Interval)))
+	}
+	if len(errs) > 0 {
+		return &Error{Kind: KindInvalid, Msg: "config: " + errors.Join(errs...).Error()}
+	}
+	return nil
+}
+
+// ListenAddrs parses swarm.listen.
+func (c Config) ListenAddrs() ([]ma.Multiaddr, error) {
+	out := make([]ma.Multiaddr, 0, len(c.Swarm.Listen))
+	for _, a := range c.Swarm.Listen {
+		m, err := ma.NewMultiaddr(a)
+		if err != nil {
+			return nil, invalidf("swarm.listen: %q is not a multiaddr: %v", a, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// BootstrapPeers parses swarm.bootstrap.
+func (c Config) BootstrapPeers() ([]peer.AddrInfo, error) {
+	var addrs []ma.Multiaddr
+	for i, a := range c.Swarm.Bootstrap {
+		m, err := ma.NewMultiaddr(a)
+		if err != nil {
+			return nil, invalidf("swarm.bootstrap[%d]: %q is not a multiaddr: %v", i, a, err)
+		}
+		addrs = append(addrs, m)
+	}
+	infos, err := peer.AddrInfosFromP2pAddrs(addrs...)
+	if err != nil {
+		return nil, invalidf("swarm.bootstrap: every address must end in /p2p/<peer ID>: %v", err)
+	}
+	return infos, nil
+}
+
+// ParseConfig reads a config.toml strictly: unknown keys, wrong types, a
+// file over MaxConfigSize and invalid values are errors that name the key.
+// Keys the file leaves out keep their DefaultConfig(profile) values.
+func ParseConfig(r io.Reader) (Config, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxConfigSize+1))
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	if len(data) > MaxConfigSize {
+		return Config{}, invalidf("config: larger than %d bytes", MaxConfigSize)
+	}
+	var probe struct {
+		Profile string `toml:"profile"`
+	}
+	// The profile picks the defaults; a file that cannot be read for it
+	// fails below, with the strict decoder's message.
+	_ = toml.Unmarshal(data, &probe)
+	c, err := DefaultConfig(probe.Profile)
+	if err != nil {
+		return Config{}, err
+	}
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		var strict *toml.StrictMissingError
+		if errors.As(err, &strict) {
+			return Config{}, invalidf("config: %s", strings.TrimSpace(strict.String()))
+		}
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, col := de.Position()
+			return Config{}, invalidf("config: line %d column %d: %s", row, col, de.Error())
+		}
+		return Config{}, invalidf("config: %v", err)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// WriteConfig writes c as a config.toml in which every key is explained.
+func WriteConfig(w io.Writer, c Config) error {
+	q := func(s string) string {
+		b, _ := toml.Marshal(map[string]string{"v": s})
+		return strings.TrimSpace(strings.TrimPrefix(string(b), "v = "))
+	}
+	list := func(xs []string) string {
+		if len(xs) == 0 {
+			return "[]"
+		}
+		var b strings.Builder
+		b.WriteString("[\n")
+		for _, x := range xs {
+			b.WriteString("  " + q(x) + ",\n")
+		}
+		b.WriteString("]")
+		return b.String()
+	}
+	t := template.Must(template.New("config").Funcs(template.FuncMap{"q": q, "list": list, "dur": func(d Duration) string { return q(time.Duration(d).String()) }}).Parse(configTemplate))
+	return t.Execute(w, c)
+}
+
+const configTemplate = `# Lyceum node configuration.
+# Every key is optional: a key left out takes the default of the profile.
+# Unknown keys are an error, so that a typo never goes unnoticed.
+
+# The profile this repo was created with: desktop, server or test.
+# It chooses the defaults of every key below.
+profile = {{q .Profile}}
+
+[swarm]
+# Multiaddrs the node accepts other peers on (TCP and QUIC).
+listen = {{list .Swarm.Listen}}
+# Full multiaddrs (ending in /p2p/<peer ID>) of the peers the node joins the
+# network through: by default the public IPFS bootstrap peers. Empty: none.
+bootstrap = {{list .Swarm.Bootstrap}}
+# The connection manager trims connections above conn_high down to conn_low.
+conn_low = {{.Swarm.ConnLow}}
+conn_high = {{.Swarm.ConnHigh}}
+# Memory libp2p may use, in MiB; 0 = a quarter of the machine's memory.
+max_memory_mib = {{.Swarm.MaxMemoryMiB}}
+# Find and announce peers on the local network (mDNS).
+mdns = {{.Swarm.MDNS}}
+# Ask the home router to forward the swarm port (UPnP, NAT-PMP).
+nat_port_map = {{.Swarm.NATPortMap}}
+# Relay traffic for peers behind NAT (for well-connected nodes).
+relay_service = {{.Swarm.RelayService}}
+# Tell other peers whether they are reachable (AutoNAT service).
+autonat_service = {{.Swarm.AutoNATService}}
+
+[dht]
+# auto: serve the DHT once reachable from outside; client: never serve;
+# server: always serve (institutions, HQ).
+mode = {{q .DHT.Mode}}
+# Keep loopback addresses in the LAN DHT so nodes on one machine find each
+# other (tests, development).
+loopback_on_lan = {{.DHT.LoopbackOnLAN}}
+
+[http]
+# HOST:PORT of the HTTP server: the web UI, the JSON API and the /ipfs/
+# gateway. The API's node-management calls need the token in api.token.
+listen = {{q .HTTP.Listen}}
+
+[import]
+# Default UnixFS settings of ` + "`lyceum add`" + `: unixfs-v0-2015 (Kubo's default:
+# CIDv0, 256 KiB chunks, 174 links per node) or unixfs-v1-2025 (CIDv1, 1 MiB
+# chunks, raw leaves, 1024 links per node).
+profile = {{q .Import.Profile}}
+
+[provide]
+# Announce pinned content in the DHT so that other IPFS nodes find it.
+enabled = {{.Provide.Enabled}}
+# How often everything pinned is announced again.
+interval = {{dur .Provide.Interval}}
+`
