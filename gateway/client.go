@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -48,6 +49,9 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, &node.Error{Kind: node.KindUnavailable, Msg: "timed out", Err: ctx.Err()}
+		}
 		return nil, &node.Error{Kind: node.KindUnavailable, Msg: fmt.Sprintf("the daemon at %s does not answer", c.base), Err: err}
 	}
 	if resp.StatusCode >= 300 {

@@ -179,8 +179,11 @@ func (c *Content) ImportCAR(ctx context.Context, r io.Reader, o CARImportOptions
 				return nil, 0, fmt.Errorf("import CAR: root %s: incomplete DAG: %w: %w", root, ErrInvalidCAR, err)
 			}
 		}
-		for _, root := range roots {
+		for i, root := range roots {
 			if err := c.store.pinner.PinWithMode(ctx, root, pin.Recursive, ""); err != nil {
+				for _, done := range roots[:i] { // all-or-nothing holds for pins too
+					_ = c.store.pinner.Unpin(context.WithoutCancel(ctx), done, true)
+				}
 				return nil, 0, fmt.Errorf("import CAR: pin %s: %w", root, err)
 			}
 		}

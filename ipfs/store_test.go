@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ipfs/go-datastore"
+	dsq "github.com/ipfs/go-datastore/query"
 )
 
 func TestReopenedStoreKeepsPinsBlocksAndRecords(t *testing.T) {
@@ -61,7 +62,7 @@ func TestNodeRecordsDoNotSeePinsOrBlocks(t *testing.T) {
 	s := MustOpenStore(t, t.TempDir())
 	c := New(s, nil, WithLogger(quietLogger()))
 	MustAddBytes(t, c, []byte("x"), ImportOptions{Pin: true})
-	res, err := s.Datastore().Query(context.Background(), queryAll)
+	res, err := s.Datastore().Query(context.Background(), dsq.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}

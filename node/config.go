@@ -37,7 +37,7 @@ var Profiles = []string{ProfileDesktop, ProfileServer, ProfileTest}
 // data; DefaultConfig gives every field its documented default.
 type Config struct {
 	// Profile the repo was created with; informational.
-	Profile string `toml:"profile"`
+	Profile string        `toml:"profile"`
 	Swarm   SwarmConfig   `toml:"swarm"`
 	DHT     DHTConfig     `toml:"dht"`
 	HTTP    HTTPConfig    `toml:"http"`
@@ -263,7 +263,13 @@ func ParseConfig(r io.Reader) (Config, error) {
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
 			row, col := de.Position()
-			return Config{}, invalidf("config: line %d column %d: %s", row, col, de.Error())
+			msg := de.Error()
+			if k := de.Key(); len(k) > 0 {
+				msg = strings.Join(k, ".") + ": " + msg
+			} else if k := keyAtLine(data, row); k != "" {
+				msg = k + ": " + msg
+			}
+			return Config{}, invalidf("config: line %d column %d: %s", row, col, msg)
 		}
 		return Config{}, invalidf("config: %v", err)
 	}
@@ -271,6 +277,28 @@ func ParseConfig(r io.Reader) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// keyAtLine names the key set on line row (1-based) of a TOML file, with
+// its table: "swarm.conn_low". It reads simple files only, which is what
+// config.toml is; on anything else it returns "".
+func keyAtLine(data []byte, row int) string {
+	lines := strings.Split(string(data), "\n")
+	if row < 1 || row > len(lines) {
+		return ""
+	}
+	key, _, ok := strings.Cut(lines[row-1], "=")
+	if !ok {
+		return ""
+	}
+	key = strings.TrimSpace(key)
+	for i := row - 2; i >= 0; i-- {
+		l := strings.TrimSpace(lines[i])
+		if strings.HasPrefix(l, "[") && strings.HasSuffix(l, "]") {
+			return strings.Trim(l, "[] ") + "." + key
+		}
+	}
+	return key
 }
 
 // WriteConfig writes c as a config.toml in which every key is explained.

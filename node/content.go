@@ -11,6 +11,7 @@ import (
 
 	"github.com/ipfs/boxo/files"
 	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/lyceum-oer/lyceum/ipfs"
@@ -91,12 +92,15 @@ func (n *Node) ID() Identity {
 
 // Connect dials a peer by its full multiaddr.
 func (n *Node) Connect(ctx context.Context, addr string) (string, error) {
-	if n.host == nil {
-		return "", &Error{Kind: KindUnavailable, Msg: "the node is offline: start `lyceum daemon` to connect to peers"}
-	}
 	m, err := ma.NewMultiaddr(addr)
 	if err != nil {
 		return "", invalidf("%q is not a multiaddr (expected e.g. /ip4/192.0.2.1/tcp/4101/p2p/12D3…): %v", addr, err)
+	}
+	if _, err := peer.AddrInfoFromP2pAddr(m); err != nil {
+		return "", invalidf("%s does not end in /p2p/<peer ID>: %v", addr, err)
+	}
+	if n.host == nil {
+		return "", &Error{Kind: KindUnavailable, Msg: "the node is offline: start `lyceum daemon` to connect to peers"}
 	}
 	id, err := n.host.Connect(ctx, m)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -42,6 +43,8 @@ type app struct {
 	jsonOut  bool
 	quiet    bool
 	logLevel string
+	timeout  time.Duration
+	cancel   context.CancelFunc
 	stdin    io.Reader
 	stdout   io.Writer
 	stderr   io.Writer
@@ -59,6 +62,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := root.ExecuteContext(ctx)
+	if a.cancel != nil {
+		a.cancel()
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -66,6 +72,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if errors.As(err, &ue) {
 		fmt.Fprintf(stderr, "lyceum: %v\nRun 'lyceum %s --help' for usage.\n", ue.err, ue.cmd)
 		return exitUsage
+	}
+	if errors.Is(err, context.DeadlineExceeded) && node.KindOf(err) == node.KindInternal {
+		err = &node.Error{Kind: node.KindUnavailable, Msg: "timed out", Err: err}
 	}
 	fmt.Fprintf(stderr, "lyceum: %v\n", err)
 	if ctx.Err() != nil {
@@ -116,10 +125,16 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 invalid input, 4 not found,
 				return usageError{cmd: "", err: fmt.Errorf("--log-level %q: want debug, info, warn or error", a.logLevel)}
 			}
 			a.log = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+			if a.timeout > 0 {
+				ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
+				a.cancel = cancel
+				cmd.SetContext(ctx)
+			}
 			return nil
 		},
 	}
 	root.PersistentFlags().StringVar(&a.repoPath, "repo", node.DefaultRepoPath(), "repo directory (also $LYCEUM_PATH)")
+	root.PersistentFlags().DurationVar(&a.timeout, "timeout", 0, "give up after this long, e.g. 30s (default: never)")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{cmd: cmd.Name(), err: err}
