@@ -87,6 +87,7 @@ func (s *Server) apiAdd(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.log, &node.Error{Kind: node.KindInvalid, Msg: "add wants a multipart/form-data upload"})
 		return
 	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		writeError(w, s.log, &node.Error{Kind: node.KindInvalid, Msg: "add: bad multipart upload", Err: err})
@@ -107,12 +108,12 @@ func (s *Server) apiAdd(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var total int64
-	c, err := s.content.AddFiles(r.Context(), it.Name(), it.Node(), opts, func(n int64) { total = n })
+	c, err := s.content.AddFiles(r.Context(), it.Name(), markUpload(it.Node()), opts, func(n int64) { total = n })
 	if err != nil {
-		writeError(w, s.log, err)
+		writeError(w, s.log, classifyUpload(err))
 		return
 	}
-	if it.Next() {
+	if it.Next() || it.Err() != nil {
 		writeError(w, s.log, &node.Error{Kind: node.KindInvalid, Msg: "add: send one file or folder per upload"})
 		return
 	}
@@ -266,9 +267,9 @@ func (s *Server) apiExportCAR(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiImportCAR(w http.ResponseWriter, r *http.Request) {
-	res, err := s.content.ImportCAR(r.Context(), r.Body)
+	res, err := s.content.ImportCAR(r.Context(), http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes))
 	if err != nil {
-		writeError(w, s.log, err)
+		writeError(w, s.log, classifyUpload(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, res)

@@ -64,9 +64,14 @@ type Config struct {
 	// Metrics, when set, is served at /metrics and receives the gateway's
 	// own metrics.
 	Metrics *prometheus.Registry
+	// MaxUploadBytes bounds one add or CAR import; 0 = DefaultMaxUpload.
+	MaxUploadBytes int64
 	// Logger; nil = slog.Default().
 	Logger *slog.Logger
 }
+
+// DefaultMaxUpload is the largest upload the API takes by default.
+const DefaultMaxUpload = 16 << 30
 
 // Server is the node's HTTP surface.
 type Server struct {
@@ -85,6 +90,9 @@ func New(cfg Config, content Content, network Network) (*Server, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxUploadBytes == 0 {
+		cfg.MaxUploadBytes = DefaultMaxUpload
 	}
 	s := &Server{cfg: cfg, content: content, network: network, log: cfg.Logger.With("component", "gateway"), mux: http.NewServeMux()}
 	s.routes()
