@@ -1,0 +1,287 @@
+package p2p
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// Verdict is what a validator decides about one gossip message.
+type Verdict int
+
+// Verdicts, as GossipSub understands them.
+const (
+	// Accept delivers the message and forwards it.
+	Accept Verdict = iota
+	// Reject drops it and counts it against the peer that sent it.
+	Reject
+	// Ignore drops it without penalty (e.g. a duplicate).
+	Ignore
+)
+
+// Validator checks a message before it is delivered or forwarded. It may
+// return a decoded value that the subscription handler receives, so the
+// message is decoded once.
+type Validator func(ctx context.Context, from peer.ID, topic string, data []byte) (Verdict, any)
+
+// Handler receives the accepted messages of a topic. It runs on the
+// subscription's goroutine: slow handlers hold up only their topic.
+type Handler func(topic string, from peer.ID, data []byte, decoded any)
+
+// GossipConfig is the plain-data configuration of Gossip.
+type GossipConfig struct {
+	// MaxMessageSize bounds one message on the wire; 0 = 128 KiB.
+	MaxMessageSize int
+	// Params overrides GossipSub's parameters (mesh degree, heartbeat…);
+	// nil = go-libp2p-pubsub's defaults.
+	Params *pubsub.GossipSubParams
+	// NoScoring turns peer scoring off (for side-by-side measurements).
+	NoScoring bool
+	// Logger; nil = slog.Default().
+	Logger *slog.Logger
+}
+
+// Gossip is GossipSub over a host, with one validator for every topic and
+// peer scoring that pushes away peers who send what the validator rejects.
+type Gossip struct {
+	ps     *pubsub.PubSub
+	log    *slog.Logger
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	scored bool
+
+	mu     sync.Mutex
+	topics map[string]*joined
+}
+
+type joined struct {
+	topic  *pubsub.Topic
+	sub    *pubsub.Subscription // nil when joined only to publish
+	cancel context.CancelFunc
+}
+
+// NewGossip starts GossipSub on h. Messages are not signed by peers: what
+// travels is signed by its author at the application level, and the
+// message ID is the SHA-256 of the payload, so the same payload relayed by
+// several peers is one message.
+func NewGossip(h host.Host, v Validator, cfg GossipConfig) (*Gossip, error) {
+	if cfg.MaxMessageSize == 0 {
+		cfg.MaxMessageSize = 128 << 10
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &Gossip{log: cfg.Logger.With("component", "gossip"), cancel: cancel, topics: map[string]*joined{}, scored: !cfg.NoScoring}
+	opts := []pubsub.Option{
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+		pubsub.WithNoAuthor(),
+		pubsub.WithMessageIdFn(func(m *pb.Message) string {
+			sum := sha256.Sum256(m.Data)
+			return string(sum[:])
+		}),
+		pubsub.WithMaxMessageSize(cfg.MaxMessageSize),
+		pubsub.WithSeenMessagesTTL(10 * time.Minute),
+		pubsub.WithPeerExchange(true),
+		pubsub.WithDefaultValidator(func(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+			verdict, decoded := v(ctx, from, m.GetTopic(), m.Data)
+			switch verdict {
+			case Accept:
+				m.ValidatorData = decoded
+				return pubsub.ValidationAccept
+			case Ignore:
+				return pubsub.ValidationIgnore
+			default:
+				return pubsub.ValidationReject
+			}
+		}),
+	}
+	if cfg.Params != nil {
+		opts = append(opts, pubsub.WithGossipSubParams(*cfg.Params))
+	}
+	if g.scored {
+		opts = append(opts, pubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()))
+	}
+	ps, err := pubsub.NewGossipSub(ctx, h, opts...)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("p2p: start gossipsub: %w", err)
+	}
+	g.ps = ps
+	return g, nil
+}
+
+// peerScoreParams penalise, above all, invalid messages: a peer that sends
+// a few forged or malformed messages falls below the graylist threshold
+// and is ignored, then pruned. IP colocation is not scored: nodes behind
+// one NAT, and simulated or test nodes on loopback, share an address.
+func peerScoreParams() *pubsub.PeerScoreParams {
+	return &pubsub.PeerScoreParams{
+		Topics:        map[string]*pubsub.TopicScoreParams{},
+		AppSpecificScore: func(peer.ID) float64 {
+			return 0
+		},
+		DecayInterval:               time.Second,
+		DecayToZero:                 0.01,
+		RetainScore:                 10 * time.Minute,
+		BehaviourPenaltyWeight:      -10,
+		BehaviourPenaltyThreshold:   6,
+		BehaviourPenaltyDecay:       pubsub.ScoreParameterDecay(10 * time.Minute),
+		IPColocationFactorWeight:    0,
+		IPColocationFactorThreshold: 1,
+		TopicScoreCap:               100,
+	}
+}
+
+func peerScoreThresholds() *pubsub.PeerScoreThresholds {
+	return &pubsub.PeerScoreThresholds{
+		GossipThreshold:             -100,
+		PublishThreshold:            -200,
+		GraylistThreshold:           -400,
+		AcceptPXThreshold:           10,
+		OpportunisticGraftThreshold: 5,
+	}
+}
+
+// topicScoreParams: each rejected message costs 100 points squared-ish
+// (the counter is squared), decaying over about an hour; delivering first
+// earns a little.
+func topicScoreParams() *pubsub.TopicScoreParams {
+	return &pubsub.TopicScoreParams{
+		TopicWeight:                     1,
+		TimeInMeshWeight:                0.01,
+		TimeInMeshQuantum:               time.Second,
+		TimeInMeshCap:                   100,
+		FirstMessageDeliveriesWeight:    1,
+		FirstMessageDeliveriesDecay:     pubsub.ScoreParameterDecay(10 * time.Minute),
+		FirstMessageDeliveriesCap:       50,
+		InvalidMessageDeliveriesWeight:  -100,
+		InvalidMessageDeliveriesDecay:   pubsub.ScoreParameterDecay(time.Hour),
+		MeshMessageDeliveriesWeight:     0,
+		MeshMessageDeliveriesDecay:      0.5,
+		MeshMessageDeliveriesThreshold:  1,
+		MeshMessageDeliveriesCap:        1,
+		MeshMessageDeliveriesActivation: time.Minute,
+		MeshMessageDeliveriesWindow:     10 * time.Millisecond,
+		MeshFailurePenaltyWeight:        0,
+		MeshFailurePenaltyDecay:         0.5,
+	}
+}
+
+// Join subscribes to topic and hands every accepted message to h, on a
+// goroutine that Leave or Close stops. Joining twice is a no-op.
+func (g *Gossip) Join(topic string, h Handler) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if j, ok := g.topics[topic]; ok && j.sub != nil {
+		return nil
+	}
+	j, err := g.topicLocked(topic)
+	if err != nil {
+		return err
+	}
+	sub, err := j.topic.Subscribe(pubsub.WithBufferSize(256))
+	if err != nil {
+		return fmt.Errorf("p2p: subscribe to %s: %w", topic, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	j.sub, j.cancel = sub, cancel
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		for {
+			m, err := sub.Next(ctx)
+			if err != nil {
+				return
+			}
+			h(topic, m.ReceivedFrom, m.Data, m.ValidatorData)
+		}
+	}()
+	return nil
+}
+
+func (g *Gossip) topicLocked(topic string) (*joined, error) {
+	if j, ok := g.topics[topic]; ok {
+		return j, nil
+	}
+	t, err := g.ps.Join(topic)
+	if err != nil {
+		return nil, fmt.Errorf("p2p: join %s: %w", topic, err)
+	}
+	if g.scored {
+		if err := t.SetScoreParams(topicScoreParams()); err != nil {
+			t.Close()
+			return nil, fmt.Errorf("p2p: score params of %s: %w", topic, err)
+		}
+	}
+	j := &joined{topic: t}
+	g.topics[topic] = j
+	return j, nil
+}
+
+// Leave unsubscribes from topic and stops its handler.
+func (g *Gossip) Leave(topic string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	j, ok := g.topics[topic]
+	if !ok {
+		return nil
+	}
+	delete(g.topics, topic)
+	if j.sub != nil {
+		j.sub.Cancel()
+		j.cancel()
+	}
+	return j.topic.Close()
+}
+
+// Publish sends data on topic; the node need not be subscribed. Our own
+// validator runs on it first, as on any message.
+func (g *Gossip) Publish(ctx context.Context, topic string, data []byte) error {
+	g.mu.Lock()
+	j, err := g.topicLocked(topic)
+	g.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := j.topic.Publish(ctx, data); err != nil {
+		return fmt.Errorf("p2p: publish on %s: %w", topic, err)
+	}
+	return nil
+}
+
+// Topics lists the topics the node is subscribed to.
+func (g *Gossip) Topics() []string { return g.ps.GetTopics() }
+
+// TopicPeers lists the peers known to be subscribed to topic.
+func (g *Gossip) TopicPeers(topic string) []peer.ID { return g.ps.ListPeers(topic) }
+
+// Close leaves every topic and stops GossipSub.
+func (g *Gossip) Close() error {
+	g.mu.Lock()
+	var errs []error
+	for name, j := range g.topics {
+		if j.sub != nil {
+			j.sub.Cancel()
+			j.cancel()
+		}
+		if err := j.topic.Close(); err != nil && !errors.Is(err, context.Canceled) {
+			errs = append(errs, fmt.Errorf("close %s: %w", name, err))
+		}
+	}
+	g.topics = map[string]*joined{}
+	g.mu.Unlock()
+	g.wg.Wait()
+	g.cancel()
+	return errors.Join(errs...)
+}
+

@@ -1,0 +1,117 @@
+package p2p
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// gossipNet is a line of hosts, each connected to the next, all running
+// Gossip with a validator that rejects payloads starting with "bad".
+type gossipNet struct {
+	hosts    []*Host
+	gossip   []*Gossip
+	rejected atomic.Int64
+}
+
+func mustGossipNet(t *testing.T, n int) *gossipNet {
+	t.Helper()
+	gn := &gossipNet{}
+	v := func(_ context.Context, _ peer.ID, _ string, data []byte) (Verdict, any) {
+		if strings.HasPrefix(string(data), "bad") {
+			gn.rejected.Add(1)
+			return Reject, nil
+		}
+		return Accept, strings.ToUpper(string(data))
+	}
+	for i := range n {
+		h := MustNewLoopbackHost(t)
+		g, err := NewGossip(h.Libp2p(), v, GossipConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { g.Close() })
+		gn.hosts = append(gn.hosts, h)
+		gn.gossip = append(gn.gossip, g)
+		if i > 0 {
+			if _, err := h.Connect(context.Background(), gn.hosts[i-1].Addrs()[0]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return gn
+}
+
+func TestGossipReachesEveryHostAndRejectsWhatTheValidatorRefuses(t *testing.T) {
+	gn := mustGossipNet(t, 4)
+	const topic = "lyceum/1/test"
+	var mu sync.Mutex
+	got := map[int][]string{}
+	for i, g := range gn.gossip {
+		if err := g.Join(topic, func(_ string, _ peer.ID, data []byte, decoded any) {
+			mu.Lock()
+			got[i] = append(got[i], decoded.(string))
+			mu.Unlock()
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Let the meshes form.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(gn.gossip[0].TopicPeers(topic)) == 0 || len(gn.gossip[3].TopicPeers(topic)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no topic peers")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ctx := context.Background()
+	if err := gn.gossip[0].Publish(ctx, topic, []byte("bad forged")); err == nil {
+		t.Log("local publish of a rejected message was not refused")
+	}
+	if err := gn.gossip[0].Publish(ctx, topic, []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		mu.Lock()
+		n := len(got[3])
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the honest message did not reach the far end")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range gn.gossip {
+		if len(got[i]) != 1 || got[i][0] != "HELLO" {
+			t.Errorf("host %d got %v, want [HELLO] decoded once by the validator", i, got[i])
+		}
+	}
+	if gn.rejected.Load() == 0 {
+		t.Error("the validator never saw the bad message")
+	}
+}
+
+func TestLeaveStopsDelivery(t *testing.T) {
+	gn := mustGossipNet(t, 2)
+	const topic = "lyceum/1/leave"
+	if err := gn.gossip[1].Join(topic, func(string, peer.ID, []byte, any) {}); err != nil {
+		t.Fatal(err)
+	}
+	if err := gn.gossip[1].Leave(topic); err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range gn.gossip[1].Topics() {
+		if tp == topic {
+			t.Fatal("still subscribed after Leave")
+		}
+	}
+}
