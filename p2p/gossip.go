@@ -126,7 +126,7 @@ func NewGossip(h host.Host, v Validator, cfg GossipConfig) (*Gossip, error) {
 // one NAT, and simulated or test nodes on loopback, share an address.
 func peerScoreParams() *pubsub.PeerScoreParams {
 	return &pubsub.PeerScoreParams{
-		Topics:        map[string]*pubsub.TopicScoreParams{},
+		Topics: map[string]*pubsub.TopicScoreParams{},
 		AppSpecificScore: func(peer.ID) float64 {
 			return 0
 		},
@@ -284,4 +284,3 @@ func (g *Gossip) Close() error {
 	g.cancel()
 	return errors.Join(errs...)
 }
-
