@@ -140,7 +140,7 @@ func (s *Store) walk(ctx context.Context, root cid.Cid, seen *cid.Set) error {
 	for len(stack) > 0 {
 		k := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if !seen.Visit(k) || k.Prefix().Codec == cid.Raw {
+		if !seen.Visit(k) || k.Prefix().Codec == cid.Raw || k.Prefix().Codec == codecJSON {
 			continue
 		}
 		nd, err := s.dag.Get(ctx, k)
