@@ -60,6 +60,9 @@ type Stat struct {
 	Pins          int    `json:"pins"`
 	Peers         int    `json:"peers"`
 	UptimeSeconds int64  `json:"uptime_seconds"`
+	// Gossip counts validated messages: "accepted" and each rejection
+	// reason (oversized, malformed, unsigned, bad_signature, replayed…).
+	Gossip map[string]int64 `json:"gossip"`
 }
 
 // CARImport is the result of importing a CAR file.
@@ -278,6 +281,7 @@ func (n *Node) Stat(ctx context.Context) (Stat, error) {
 		Blocks:        int64(rs.Blocks),
 		Pins:          rs.Pins,
 		UptimeSeconds: int64(time.Since(n.started).Seconds()),
+		Gossip:        n.GossipStats(),
 	}
 	if n.host != nil {
 		s.Peers = len(n.host.Libp2p().Network().Peers())

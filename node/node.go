@@ -1,9 +1,13 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipfs/boxo/blockservice"
@@ -21,9 +25,14 @@ const Version = "0.1.0-dev"
 type Option func(*options)
 
 type options struct {
-	offline bool
-	log     *slog.Logger
+	offline      bool
+	log          *slog.Logger
+	syncInterval time.Duration
 }
+
+// WithSyncInterval sets how often the node asks followed actors' nodes for
+// their log heads; the default is a minute. Connections trigger it too.
+func WithSyncInterval(d time.Duration) Option { return func(o *options) { o.syncInterval = d } }
 
 // WithOffline starts the node without networking: no libp2p host, no DHT,
 // no bitswap. Everything local works; nothing is fetched or announced.
@@ -46,13 +55,28 @@ type Node struct {
 	host    *p2p.Host // nil when offline
 	exch    *ipfs.Exchange
 	content *ipfs.Content
+	db      *socialStore
+	gossip  *p2p.Gossip // nil when offline
+
+	// appendMu orders appends to local logs (seq numbering); ingestMu
+	// orders the ingest of remote activities.
+	appendMu sync.Mutex
+	ingestMu sync.Mutex
+	rejected counters
+	accepted counters
+
+	// ctx is the node's lifetime, for its own goroutines; Close cancels it
+	// and waits for them.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // New starts a node on an opened repo, in this order: content store, libp2p
 // host and DHT, exchange. The node owns the repo from then on: Close
 // releases it.
 func New(repo *Repo, opts ...Option) (_ *Node, err error) {
-	o := options{log: slog.Default()}
+	o := options{log: slog.Default(), syncInterval: time.Minute}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -60,7 +84,9 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n := &Node{repo: repo, cfg: cfg, log: o.log, metrics: prometheus.NewRegistry(), started: time.Now()}
+	n := &Node{repo: repo, cfg: cfg, log: o.log, metrics: prometheus.NewRegistry(), started: time.Now(),
+		rejected: counters{m: map[string]*atomic.Int64{}}, accepted: counters{m: map[string]*atomic.Int64{}}}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	defer func() {
 		if err != nil {
@@ -113,6 +139,22 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 		}
 	}
 	n.content = ipfs.New(n.store, n.exch, ipfs.WithLogger(o.log))
+	n.db, err = openSocialStore(filepath.Join(repo.Path(), "lyceum.db"))
+	if err != nil {
+		return nil, wrapKind(KindUnavailable, "open the social store", err)
+	}
+	if n.host != nil {
+		n.gossip, err = p2p.NewGossip(n.host.Libp2p(), n.validate, p2p.GossipConfig{Logger: o.log})
+		if err != nil {
+			return nil, err
+		}
+		n.host.Libp2p().SetStreamHandler(ProtocolLog, n.serveLogHeads)
+		if err := n.resubscribe(n.ctx); err != nil {
+			return nil, fmt.Errorf("subscribe to followed actors: %w", err)
+		}
+		n.wg.Add(1)
+		go n.syncLoop(n.ctx, o.syncInterval)
+	}
 	return n, nil
 }
 
@@ -123,6 +165,14 @@ func (n *Node) Close() error {
 
 func (n *Node) closeParts() error {
 	var errs []error
+	if n.cancel != nil {
+		n.cancel()
+		n.wg.Wait()
+	}
+	if n.gossip != nil {
+		errs = append(errs, n.gossip.Close())
+		n.gossip = nil
+	}
 	if n.exch != nil {
 		errs = append(errs, n.exch.Close())
 		n.exch = nil
@@ -130,6 +180,10 @@ func (n *Node) closeParts() error {
 	if n.host != nil {
 		errs = append(errs, n.host.Close())
 		n.host = nil
+	}
+	if n.db != nil {
+		errs = append(errs, n.db.Close())
+		n.db = nil
 	}
 	if n.store != nil {
 		errs = append(errs, n.store.Close())

@@ -46,6 +46,11 @@ type GossipConfig struct {
 	Params *pubsub.GossipSubParams
 	// NoScoring turns peer scoring off (for side-by-side measurements).
 	NoScoring bool
+	// NoFloodPublish sends our own messages to the mesh only, as
+	// go-libp2p-pubsub does by default; by default Gossip sends them to
+	// every peer in the topic, so a publication goes out at once, before
+	// the first heartbeat has built a mesh.
+	NoFloodPublish bool
 	// Logger; nil = slog.Default().
 	Logger *slog.Logger
 }
@@ -92,6 +97,7 @@ func NewGossip(h host.Host, v Validator, cfg GossipConfig) (*Gossip, error) {
 		pubsub.WithMaxMessageSize(cfg.MaxMessageSize),
 		pubsub.WithSeenMessagesTTL(10 * time.Minute),
 		pubsub.WithPeerExchange(true),
+		pubsub.WithFloodPublish(!cfg.NoFloodPublish),
 		pubsub.WithDefaultValidator(func(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
 			verdict, decoded := v(ctx, from, m.GetTopic(), m.Data)
 			switch verdict {

@@ -1,0 +1,220 @@
+package node
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/lyceum-oer/lyceum/activity"
+)
+
+// entry is one stored, verified activity with its CID and canonical bytes.
+type entry struct {
+	act  *activity.Activity
+	cid  cid.Cid
+	data []byte
+}
+
+// appendActivity numbers, signs, stores, applies and announces a new
+// activity of a local actor. It returns the activity's CID once the entry
+// is durable (block synced, SQLite committed); gossip follows, and a DHT
+// provide is never waited for.
+func (n *Node) appendActivity(ctx context.Context, did string, a *activity.Activity) (cid.Cid, error) {
+	key, err := n.localKey(ctx, did)
+	if err != nil {
+		return cid.Undef, err
+	}
+	n.appendMu.Lock()
+	defer n.appendMu.Unlock()
+	head, headCID, err := n.logHead(ctx, did)
+	if err != nil {
+		return cid.Undef, err
+	}
+	now := time.Now().UTC()
+	a.Actor = did
+	a.Seq = head + 1
+	a.Prev = ""
+	if head > 0 {
+		a.Prev = headCID
+	}
+	if a.Published.IsZero() {
+		a.Published = now
+	}
+	if len(a.To) == 0 {
+		a.To = []string{activity.PublicAudience}
+	}
+	if err := activity.Sign(a, key, now); err != nil {
+		return cid.Undef, wrapKind(KindInvalid, "sign "+string(a.Type), err)
+	}
+	c, data, err := activity.Block(a)
+	if err != nil {
+		return cid.Undef, wrapKind(KindInvalid, "encode "+string(a.Type), err)
+	}
+	e := entry{act: a, cid: c, data: data}
+	if err := n.storeEntry(ctx, e); err != nil {
+		return cid.Undef, err
+	}
+	n.announce(e)
+	return c, nil
+}
+
+// logHead is the highest seq stored for an actor and its CID.
+func (n *Node) logHead(ctx context.Context, did string) (uint64, string, error) {
+	var seq uint64
+	var c string
+	err := n.db.db.QueryRowContext(ctx, `SELECT seq, cid FROM log_entries WHERE actor = ? ORDER BY seq DESC LIMIT 1`, did).Scan(&seq, &c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("log head of %s: %w", did, err)
+	}
+	return seq, c, nil
+}
+
+// contiguous is the largest k such that seqs 1..k of the actor are all
+// stored: below it nothing is missing.
+func (n *Node) contiguous(ctx context.Context, did string) (uint64, error) {
+	rows, err := n.db.db.QueryContext(ctx, `SELECT seq FROM log_entries WHERE actor = ? ORDER BY seq`, did)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var k uint64
+	for rows.Next() {
+		var s uint64
+		if err := rows.Scan(&s); err != nil {
+			return 0, err
+		}
+		if s != k+1 {
+			break
+		}
+		k = s
+	}
+	return k, rows.Err()
+}
+
+// hasEntry reports whether an activity is stored, and whether another one
+// holds its actor's seq (a fork).
+func (n *Node) hasEntry(ctx context.Context, a *activity.Activity, c cid.Cid) (have bool, fork bool, err error) {
+	var stored string
+	err = n.db.db.QueryRowContext(ctx, `SELECT cid FROM log_entries WHERE actor = ? AND seq = ?`, a.Actor, a.Seq).Scan(&stored)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, err
+	}
+	return stored == c.String(), stored != c.String(), nil
+}
+
+// storeEntry makes an activity durable and applies it to the views: the
+// block first (synced, kept from GC), then the log index and the views in
+// one SQLite transaction. Storing an entry twice changes nothing.
+func (n *Node) storeEntry(ctx context.Context, e entry) error {
+	if err := n.content.PutBlock(ctx, e.cid, e.data); err != nil {
+		return fmt.Errorf("store %s: %w", e.cid, err)
+	}
+	return n.db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO log_entries (actor, seq, cid, type, published) VALUES (?, ?, ?, ?, ?)`,
+			e.act.Actor, e.act.Seq, e.cid.String(), string(e.act.Type), e.act.Published.UTC().Format(time.RFC3339Nano))
+		if err != nil {
+			return fmt.Errorf("index %s: %w", e.cid, err)
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return nil // already stored
+		}
+		return applyToViews(ctx, tx, e)
+	})
+}
+
+// loadEntry reads a stored activity back from its block.
+func (n *Node) loadEntry(ctx context.Context, c cid.Cid) (entry, error) {
+	data, err := n.content.GetBlock(ctx, c)
+	if err != nil {
+		return entry{}, err
+	}
+	a, err := activity.Decode(data)
+	if err != nil {
+		return entry{}, fmt.Errorf("activity %s: %w", c, err)
+	}
+	return entry{act: a, cid: c, data: data}, nil
+}
+
+// verifyBlock decodes, verifies and identifies an activity received from
+// outside; the CID is that of the exact bytes received.
+func verifyBlock(data []byte) (entry, error) {
+	a, err := activity.Decode(data)
+	if err != nil {
+		return entry{}, err
+	}
+	if err := activity.Verify(a); err != nil {
+		return entry{}, err
+	}
+	c, canonical, err := activity.Block(a)
+	if err != nil {
+		return entry{}, err
+	}
+	if string(canonical) != string(data) {
+		return entry{}, fmt.Errorf("%w: the bytes are not in canonical form", activity.ErrMalformed)
+	}
+	return entry{act: a, cid: c, data: data}, nil
+}
+
+// RebuildViews drops every view and replays the stored logs, actor by
+// actor in seq order. The result equals the state built as activities
+// arrived, since the views depend only on the set of activities.
+func (n *Node) RebuildViews(ctx context.Context) (int, error) {
+	n.appendMu.Lock()
+	defer n.appendMu.Unlock()
+	n.ingestMu.Lock()
+	defer n.ingestMu.Unlock()
+	rows, err := n.db.db.QueryContext(ctx, `SELECT cid FROM log_entries ORDER BY actor, seq`)
+	if err != nil {
+		return 0, fmt.Errorf("rebuild views: %w", err)
+	}
+	var cids []cid.Cid
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		c, err := cid.Decode(s)
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("rebuild views: bad CID %q in the log index: %w", s, err)
+		}
+		cids = append(cids, c)
+	}
+	rows.Close()
+	var entries []entry
+	for _, c := range cids {
+		e, err := n.loadEntry(ctx, c)
+		if err != nil {
+			return 0, fmt.Errorf("rebuild views: %w", err)
+		}
+		entries = append(entries, e)
+	}
+	err = n.db.tx(ctx, func(tx *sql.Tx) error {
+		for _, t := range viewTables {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
+				return fmt.Errorf("clear %s: %w", t, err)
+			}
+		}
+		for _, e := range entries {
+			if err := applyToViews(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("rebuild views: %w", err)
+	}
+	return len(entries), nil
+}

@@ -1,0 +1,133 @@
+package node
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	_ "modernc.org/sqlite" // the database/sql driver "sqlite", pure Go
+)
+
+// socialStore is the node's SQLite database (lyceum.db, WAL, synchronous
+// commits). It holds three kinds of tables:
+//   - node state that is not derived from logs: local actors' keys, the
+//     index of stored log entries, blocked actors;
+//   - views derived from the logs (actors, resources, versions, follows,
+//     likes, deletions), which `repair --rebuild-views` drops and replays.
+type socialStore struct {
+	db *sql.DB
+}
+
+// viewTables are dropped and refilled by RebuildViews.
+var viewTables = []string{"actors", "resources", "versions", "follows", "likes", "deletions", "announces"}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS local_actors (
+	did      TEXT PRIMARY KEY,
+	username TEXT NOT NULL UNIQUE,
+	type     TEXT NOT NULL,
+	key      BLOB NOT NULL,
+	created  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS log_entries (
+	actor     TEXT NOT NULL,
+	seq       INTEGER NOT NULL,
+	cid       TEXT NOT NULL UNIQUE,
+	type      TEXT NOT NULL,
+	published TEXT NOT NULL,
+	PRIMARY KEY (actor, seq)
+);
+CREATE TABLE IF NOT EXISTS blocked (
+	did    TEXT PRIMARY KEY,
+	reason TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS actors (
+	did      TEXT PRIMARY KEY,
+	type     TEXT NOT NULL,
+	username TEXT NOT NULL,
+	name     TEXT NOT NULL DEFAULT '',
+	summary  TEXT NOT NULL DEFAULT '',
+	node     TEXT NOT NULL DEFAULT '',
+	seq      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS actors_handle ON actors (username, node);
+CREATE TABLE IF NOT EXISTS resources (
+	id        TEXT PRIMARY KEY,
+	actor     TEXT NOT NULL,
+	community TEXT NOT NULL DEFAULT '',
+	created   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS resources_actor ON resources (actor);
+CREATE INDEX IF NOT EXISTS resources_community ON resources (community);
+CREATE TABLE IF NOT EXISTS versions (
+	resource_id  TEXT NOT NULL,
+	version      INTEGER NOT NULL,
+	activity_cid TEXT NOT NULL UNIQUE,
+	actor        TEXT NOT NULL,
+	title        TEXT NOT NULL,
+	media_cid    TEXT NOT NULL DEFAULT '',
+	url          TEXT NOT NULL DEFAULT '',
+	license      TEXT NOT NULL,
+	language     TEXT NOT NULL,
+	derived_from TEXT NOT NULL DEFAULT '',
+	published    TEXT NOT NULL,
+	body         BLOB NOT NULL,
+	PRIMARY KEY (resource_id, version)
+);
+CREATE INDEX IF NOT EXISTS versions_published ON versions (published);
+CREATE TABLE IF NOT EXISTS follows (
+	follower     TEXT NOT NULL,
+	followee     TEXT NOT NULL,
+	activity_cid TEXT NOT NULL,
+	PRIMARY KEY (follower, followee)
+);
+CREATE TABLE IF NOT EXISTS likes (
+	actor        TEXT NOT NULL,
+	object       TEXT NOT NULL,
+	activity_cid TEXT NOT NULL,
+	PRIMARY KEY (actor, object)
+);
+CREATE TABLE IF NOT EXISTS deletions (
+	object TEXT PRIMARY KEY,
+	actor  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS announces (
+	community    TEXT NOT NULL,
+	activity_cid TEXT NOT NULL,
+	PRIMARY KEY (community, activity_cid)
+);
+`
+
+func openSocialStore(path string) (*socialStore, error) {
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	// One writer at a time is what SQLite allows anyway; one connection
+	// also keeps every read consistent with the last write.
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create schema in %s: %w", path, err)
+	}
+	return &socialStore{db: db}, nil
+}
+
+func (s *socialStore) Close() error { return s.db.Close() }
+
+// tx runs f in a transaction, committed when f returns nil.
+func (s *socialStore) tx(ctx context.Context, f func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := f(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

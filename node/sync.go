@@ -1,0 +1,307 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// ProtocolLog answers "what is the head of this actor's log?", by DID or,
+// for the node's own actors, by username.
+const ProtocolLog = protocol.ID("/lyceum/log/1.0.0")
+
+// maxLogMessage bounds the requests and answers of ProtocolLog.
+const maxLogMessage = 4 << 10
+
+// logRequest asks for an actor's log head.
+type logRequest struct {
+	DID      string `json:"did,omitempty"`
+	Username string `json:"username,omitempty"`
+}
+
+// logHeadAnswer is the answer: the head's CID and seq, or an error.
+type logHeadAnswer struct {
+	DID   string `json:"did,omitempty"`
+	Head  string `json:"head,omitempty"`
+	Seq   uint64 `json:"seq,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// serveLogHeads answers ProtocolLog for any actor whose log the node has.
+func (n *Node) serveLogHeads(s network.Stream) {
+	defer s.Close()
+	_ = s.SetDeadline(time.Now().Add(10 * time.Second))
+	var req logRequest
+	if err := json.NewDecoder(io.LimitReader(s, maxLogMessage)).Decode(&req); err != nil {
+		_ = s.Reset()
+		return
+	}
+	ans := n.answerLogHead(n.ctx, req)
+	_ = json.NewEncoder(s).Encode(ans)
+}
+
+func (n *Node) answerLogHead(ctx context.Context, req logRequest) logHeadAnswer {
+	did := req.DID
+	if did == "" {
+		if req.Username == "" {
+			return logHeadAnswer{Error: "ask by did or username"}
+		}
+		if err := n.db.db.QueryRowContext(ctx, `SELECT did FROM local_actors WHERE username = ?`, req.Username).Scan(&did); err != nil {
+			return logHeadAnswer{Error: "no actor " + req.Username + " here"}
+		}
+	}
+	seq, head, err := n.logHead(ctx, did)
+	if err != nil || seq == 0 {
+		return logHeadAnswer{Error: "no log of " + did + " here"}
+	}
+	return logHeadAnswer{DID: did, Head: head, Seq: seq}
+}
+
+// askLogHead asks one peer for an actor's log head.
+func (n *Node) askLogHead(ctx context.Context, p peer.ID, req logRequest) (logHeadAnswer, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	s, err := n.host.Libp2p().NewStream(ctx, p, ProtocolLog)
+	if err != nil {
+		return logHeadAnswer{}, err
+	}
+	defer s.Close()
+	_ = s.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := json.NewEncoder(s).Encode(req); err != nil {
+		_ = s.Reset()
+		return logHeadAnswer{}, err
+	}
+	_ = s.CloseWrite()
+	var ans logHeadAnswer
+	if err := json.NewDecoder(bufio.NewReader(io.LimitReader(s, maxLogMessage))).Decode(&ans); err != nil {
+		return logHeadAnswer{}, fmt.Errorf("read answer: %w", err)
+	}
+	if ans.Error != "" {
+		return ans, errors.New(ans.Error)
+	}
+	return ans, nil
+}
+
+// resolveRemote finds an actor anywhere: by did:key (asking connected
+// peers), by name@peerID (dialling the peer, through the DHT if need be) or
+// by name@/multiaddr/…/p2p/ID. It returns the actor's log head and the peer
+// that answered.
+func (n *Node) resolveRemote(ctx context.Context, ref string) (logHeadAnswer, peer.ID, error) {
+	if n.host == nil {
+		return logHeadAnswer{}, "", &Error{Kind: KindUnavailable, Msg: "the node is offline: start `lyceum daemon` to reach other nodes"}
+	}
+	if strings.HasPrefix(ref, "did:key:") {
+		for _, p := range n.host.Libp2p().Network().Peers() {
+			if ans, err := n.askLogHead(ctx, p, logRequest{DID: ref}); err == nil {
+				return ans, p, nil
+			}
+		}
+		return logHeadAnswer{}, "", &Error{Kind: KindNotFound, Msg: fmt.Sprintf("no connected peer knows %s (connect to its node first, or follow it as name@node)", ref)}
+	}
+	name, where, ok := strings.Cut(ref, "@")
+	if !ok || name == "" || where == "" {
+		return logHeadAnswer{}, "", invalidf("%q: want a did:key, name@peerID or name@/ip4/…/p2p/peerID", ref)
+	}
+	var pid peer.ID
+	if strings.HasPrefix(where, "/") {
+		addr, err := ma.NewMultiaddr(where)
+		if err != nil {
+			return logHeadAnswer{}, "", invalidf("%q: %q is not a multiaddr: %v", ref, where, err)
+		}
+		id, err := n.host.Connect(ctx, addr)
+		if err != nil {
+			return logHeadAnswer{}, "", wrapKind(KindUnavailable, "reach "+where, err)
+		}
+		pid = id
+	} else {
+		id, err := peer.Decode(where)
+		if err != nil {
+			return logHeadAnswer{}, "", invalidf("%q: %q is not a peer ID: %v", ref, where, err)
+		}
+		pid = id
+		if n.host.Libp2p().Network().Connectedness(pid) != network.Connected {
+			if err := n.host.Libp2p().Connect(ctx, peer.AddrInfo{ID: pid}); err != nil {
+				return logHeadAnswer{}, "", wrapKind(KindUnavailable, "reach node "+where, err)
+			}
+		}
+	}
+	ans, err := n.askLogHead(ctx, pid, logRequest{Username: name})
+	if err != nil {
+		return logHeadAnswer{}, "", &Error{Kind: KindNotFound, Msg: fmt.Sprintf("%s: %v", ref, err)}
+	}
+	return ans, pid, nil
+}
+
+// syncActor brings the node's copy of did's log up to the head a peer
+// reported, backfilling over bitswap.
+func (n *Node) syncActor(ctx context.Context, ans logHeadAnswer, from peer.ID) error {
+	head, err := cid.Decode(ans.Head)
+	if err != nil {
+		return fmt.Errorf("peer sent a bad head %q: %w", ans.Head, err)
+	}
+	have, err := n.contiguous(ctx, ans.DID)
+	if err != nil {
+		return err
+	}
+	if have >= ans.Seq {
+		return nil
+	}
+	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	data, err := n.content.GetBlock(fctx, head)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("fetch head of %s: %w", ans.DID, err)
+	}
+	e, err := verifyBlock(data)
+	if err != nil {
+		return fmt.Errorf("head of %s: %w", ans.DID, err)
+	}
+	if e.act.Actor != ans.DID || !e.cid.Equals(head) {
+		return fmt.Errorf("head %s is not %s's", head, ans.DID)
+	}
+	if err := n.ingestLog(ctx, e, from); err != nil {
+		return err
+	}
+	return n.fetchAnnounced(ctx, ans.DID)
+}
+
+// ingestLog stores e and every missing entry below it, whether or not the
+// node tracks the actor yet (following starts by fetching the history).
+func (n *Node) ingestLog(ctx context.Context, e entry, from peer.ID) error {
+	n.ingestMu.Lock()
+	missing, err := n.backfill(ctx, e, from)
+	if err != nil {
+		n.ingestMu.Unlock()
+		return err
+	}
+	all := append(missing, e)
+	for _, m := range all {
+		if have, _, _ := n.hasEntry(ctx, m.act, m.cid); have {
+			continue
+		}
+		if err := n.storeEntry(ctx, m); err != nil {
+			n.ingestMu.Unlock()
+			return err
+		}
+	}
+	n.ingestMu.Unlock()
+	for _, m := range all {
+		n.afterIngest(ctx, m)
+	}
+	return nil
+}
+
+// fetchAnnounced fetches the activities a community announced that the node
+// lacks: a community's log lists its posts, their authors' logs hold them.
+func (n *Node) fetchAnnounced(ctx context.Context, group string) error {
+	rows, err := n.db.db.QueryContext(ctx, `SELECT a.activity_cid FROM announces a
+		WHERE a.community = ? AND NOT EXISTS (SELECT 1 FROM log_entries e WHERE e.cid = a.activity_cid)`, group)
+	if err != nil {
+		return err
+	}
+	var want []string
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		want = append(want, s)
+	}
+	rows.Close()
+	for _, s := range want {
+		c, err := cid.Decode(s)
+		if err != nil {
+			continue
+		}
+		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		data, err := n.content.GetBlock(fctx, c)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("fetch announced %s: %w", c, err)
+		}
+		e, err := verifyBlock(data)
+		if err != nil || !e.cid.Equals(c) {
+			return fmt.Errorf("announced %s: not a valid activity: %v", c, err)
+		}
+		if err := n.ingest(ctx, e, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncLoop keeps followed logs complete: whenever a peer connects, and
+// every interval, it asks the followees' origin nodes (and the new peer)
+// for their heads and backfills what is missing. Gossip is fast; this is
+// what makes a node that was offline catch up.
+func (n *Node) syncLoop(ctx context.Context, interval time.Duration) {
+	defer n.wg.Done()
+	sub, err := n.host.Libp2p().EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	if err != nil {
+		n.log.Warn("sync: no connection events", "err", err)
+		return
+	}
+	defer sub.Close()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		var only peer.ID
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case ev := <-sub.Out():
+			ce := ev.(event.EvtPeerConnectednessChanged)
+			if ce.Connectedness != network.Connected {
+				continue
+			}
+			only = ce.Peer
+		}
+		n.syncFollowed(ctx, only)
+	}
+}
+
+// syncFollowed asks for the heads of every followed actor: of one peer if
+// only is set, else of each actor's origin node.
+func (n *Node) syncFollowed(ctx context.Context, only peer.ID) {
+	rows, err := n.db.db.QueryContext(ctx, `SELECT DISTINCT f.followee, coalesce(a.node, '') FROM follows f
+		JOIN local_actors l ON l.did = f.follower LEFT JOIN actors a ON a.did = f.followee`)
+	if err != nil {
+		return
+	}
+	type target struct{ did, node string }
+	var ts []target
+	for rows.Next() {
+		var t target
+		rows.Scan(&t.did, &t.node)
+		ts = append(ts, t)
+	}
+	rows.Close()
+	for _, t := range ts {
+		p := only
+		if p == "" {
+			id, err := peer.Decode(t.node)
+			if err != nil || n.host.Libp2p().Network().Connectedness(id) != network.Connected {
+				continue
+			}
+			p = id
+		}
+		ans, err := n.askLogHead(ctx, p, logRequest{DID: t.did})
+		if err != nil {
+			continue
+		}
+		if err := n.syncActor(ctx, ans, p); err != nil && ctx.Err() == nil {
+			n.log.Debug("sync", "actor", t.did, "peer", p, "err", err)
+		}
+	}
+}

@@ -1,0 +1,88 @@
+package node
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lyceum-oer/lyceum/activity"
+)
+
+// communityOf names the community an activity is posted in: the first
+// did:key among its recipients (FEP-1b12 calls it the audience).
+func communityOf(a *activity.Activity) string {
+	for _, to := range a.To {
+		if strings.HasPrefix(to, "did:key:") {
+			return to
+		}
+	}
+	return ""
+}
+
+// applyToViews updates the derived tables for one activity. It depends only
+// on the activity itself, never on what arrived before it, except that an
+// Undo follows the activity it undoes in the same actor's log; that is what
+// makes a rebuild from the logs give the same state.
+func applyToViews(ctx context.Context, tx *sql.Tx, e entry) error {
+	a := e.act
+	exec := func(q string, args ...any) error {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("apply %s %s: %w", a.Type, e.cid, err)
+		}
+		return nil
+	}
+	// Every activity moves its actor's known seq forward.
+	if err := exec(`UPDATE actors SET seq = max(seq, ?) WHERE did = ?`, a.Seq, a.Actor); err != nil {
+		return err
+	}
+	switch a.Type {
+	case activity.TypeCreate, activity.TypeUpdate:
+		switch {
+		case a.Object.Actor != nil:
+			p := a.Object.Actor
+			if p.ID != a.Actor {
+				return nil // only an actor describes itself
+			}
+			return exec(`INSERT INTO actors (did, type, username, name, summary, node, seq) VALUES (?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (did) DO UPDATE SET type = excluded.type, username = excluded.username, name = excluded.name,
+				summary = excluded.summary, node = excluded.node, seq = max(actors.seq, excluded.seq)`,
+				p.ID, string(p.Type), p.PreferredUsername, p.Name, p.Summary, p.Node, a.Seq)
+		case a.Object.Resource != nil:
+			r := a.Object.Resource
+			id := r.ID
+			if a.Type == activity.TypeCreate {
+				id = e.cid.String()
+			}
+			if err := exec(`INSERT OR IGNORE INTO resources (id, actor, community, created) VALUES (?, ?, ?, ?)`,
+				id, a.Actor, communityOf(a), a.Published.UTC().Format(time.RFC3339Nano)); err != nil {
+				return err
+			}
+			return exec(`INSERT OR IGNORE INTO versions (resource_id, version, activity_cid, actor, title, media_cid, url, license, language, derived_from, published, body)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				id, r.Version, e.cid.String(), a.Actor, r.Title, r.Media.CID, r.Media.URL, r.License, r.Language,
+				strings.Join(r.DerivedFrom, " "), a.Published.UTC().Format(time.RFC3339Nano), e.data)
+		}
+	case activity.TypeDelete:
+		target := a.Object.Ref
+		if a.Object.Tombstone != nil {
+			target = a.Object.Tombstone.ID
+		}
+		return exec(`INSERT OR IGNORE INTO deletions (object, actor) VALUES (?, ?)`, target, a.Actor)
+	case activity.TypeFollow:
+		return exec(`INSERT OR REPLACE INTO follows (follower, followee, activity_cid) VALUES (?, ?, ?)`, a.Actor, a.Object.Ref, e.cid.String())
+	case activity.TypeLike:
+		return exec(`INSERT OR REPLACE INTO likes (actor, object, activity_cid) VALUES (?, ?, ?)`, a.Actor, a.Object.Ref, e.cid.String())
+	case activity.TypeAnnounce:
+		return exec(`INSERT OR IGNORE INTO announces (community, activity_cid) VALUES (?, ?)`, a.Actor, a.Object.Ref)
+	case activity.TypeUndo:
+		// An Undo names the Follow or Like it takes back by CID; both are
+		// earlier in the same actor's log.
+		if err := exec(`DELETE FROM follows WHERE follower = ? AND activity_cid = ?`, a.Actor, a.Object.Ref); err != nil {
+			return err
+		}
+		return exec(`DELETE FROM likes WHERE actor = ? AND activity_cid = ?`, a.Actor, a.Object.Ref)
+	}
+	return nil
+}
