@@ -78,13 +78,15 @@ type Server struct {
 	cfg     Config
 	content Content
 	network Network
+	social  Social
 	log     *slog.Logger
 	mux     *http.ServeMux
 	srv     *http.Server
 }
 
-// New builds the HTTP surface over the node's services.
-func New(cfg Config, content Content, network Network) (*Server, error) {
+// New builds the HTTP surface over the node's services; social may be nil
+// (no social API).
+func New(cfg Config, content Content, network Network, social Social) (*Server, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("gateway: no API token")
 	}
@@ -94,8 +96,9 @@ func New(cfg Config, content Content, network Network) (*Server, error) {
 	if cfg.MaxUploadBytes == 0 {
 		cfg.MaxUploadBytes = DefaultMaxUpload
 	}
-	s := &Server{cfg: cfg, content: content, network: network, log: cfg.Logger.With("component", "gateway"), mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, content: content, network: network, social: social, log: cfg.Logger.With("component", "gateway"), mux: http.NewServeMux()}
 	s.routes()
+	s.socialRoutes()
 	if cfg.Blocks != nil {
 		backend, err := boxogw.NewBlocksBackend(cfg.Blocks)
 		if err != nil {

@@ -48,11 +48,11 @@ func (n *Node) appendActivity(ctx context.Context, did string, a *activity.Activ
 		a.To = []string{activity.PublicAudience}
 	}
 	if err := activity.Sign(a, key, now); err != nil {
-		return cid.Undef, wrapKind(KindInvalid, "sign "+string(a.Type), err)
+		return cid.Undef, wrapKind(KindInvalid, "", err)
 	}
 	c, data, err := activity.Block(a)
 	if err != nil {
-		return cid.Undef, wrapKind(KindInvalid, "encode "+string(a.Type), err)
+		return cid.Undef, wrapKind(KindInvalid, "", err)
 	}
 	e := entry{act: a, cid: c, data: data}
 	if err := n.storeEntry(ctx, e); err != nil {

@@ -322,18 +322,20 @@ func (n *Node) Like(ctx context.Context, as, id string) (string, error) {
 
 // FeedItem is one entry of a feed: a version of a resource.
 type FeedItem struct {
-	ResourceID  string    `json:"resource_id"`
-	Version     uint64    `json:"version"`
-	ActivityCID string    `json:"activity_cid"`
-	Title       string    `json:"title"`
-	Author      string    `json:"author"`
-	AuthorName  string    `json:"author_handle"`
-	Community   string    `json:"community,omitempty"`
-	FileCID     string    `json:"file_cid,omitempty"`
-	URL         string    `json:"url,omitempty"`
-	License     string    `json:"license"`
-	Language    string    `json:"language"`
-	Published   time.Time `json:"published"`
+	ResourceID  string `json:"resource_id"`
+	Version     uint64 `json:"version"`
+	ActivityCID string `json:"activity_cid"`
+	Title       string `json:"title"`
+	Author      string `json:"author"`
+	AuthorName  string `json:"author_handle"`
+	Community   string `json:"community,omitempty"`
+	// CommunityHandle is name@node of the community, when known.
+	CommunityHandle string    `json:"community_handle,omitempty"`
+	FileCID         string    `json:"file_cid,omitempty"`
+	URL             string    `json:"url,omitempty"`
+	License         string    `json:"license"`
+	Language        string    `json:"language"`
+	Published       time.Time `json:"published"`
 }
 
 // Feed lists, newest first, the resource versions published by the actors
@@ -346,9 +348,9 @@ func (n *Node) Feed(ctx context.Context, limit int) ([]FeedItem, error) {
 	rows, err := n.db.db.QueryContext(ctx, `
 		WITH followed AS (SELECT f.followee AS did FROM follows f JOIN local_actors l ON l.did = f.follower)
 		SELECT v.resource_id, v.version, v.activity_cid, v.title, v.actor, coalesce(a.username || '@' || a.node, ''),
-			r.community, v.media_cid, v.url, v.license, v.language, v.published
+			r.community, coalesce(c.username || '@' || c.node, ''), v.media_cid, v.url, v.license, v.language, v.published
 		FROM versions v JOIN resources r ON r.id = v.resource_id
-		LEFT JOIN actors a ON a.did = v.actor
+		LEFT JOIN actors a ON a.did = v.actor LEFT JOIN actors c ON c.did = r.community
 		WHERE (r.actor IN (SELECT did FROM followed) OR r.community IN (SELECT did FROM followed))
 		AND NOT EXISTS (SELECT 1 FROM deletions d WHERE d.object = v.resource_id AND d.actor = r.actor)
 		ORDER BY v.published DESC, v.version DESC LIMIT ?`, limit)
@@ -365,7 +367,7 @@ func scanFeed(rows *sql.Rows) ([]FeedItem, error) {
 		var it FeedItem
 		var published string
 		if err := rows.Scan(&it.ResourceID, &it.Version, &it.ActivityCID, &it.Title, &it.Author, &it.AuthorName,
-			&it.Community, &it.FileCID, &it.URL, &it.License, &it.Language, &published); err != nil {
+			&it.Community, &it.CommunityHandle, &it.FileCID, &it.URL, &it.License, &it.Language, &published); err != nil {
 			return nil, err
 		}
 		it.Published, _ = time.Parse(time.RFC3339Nano, published)
@@ -400,8 +402,9 @@ func (n *Node) ShowResource(ctx context.Context, id string) (ResourceView, error
 	_ = n.db.db.QueryRowContext(ctx, `SELECT count(*) FROM deletions WHERE object = ? AND actor = ?`, id, latest.Actor).Scan(&del)
 	v.Deleted = del > 0
 	rows, err := n.db.db.QueryContext(ctx, `SELECT v.resource_id, v.version, v.activity_cid, v.title, v.actor,
-		coalesce(a.username || '@' || a.node, ''), r.community, v.media_cid, v.url, v.license, v.language, v.published
+		coalesce(a.username || '@' || a.node, ''), r.community, coalesce(c.username || '@' || c.node, ''), v.media_cid, v.url, v.license, v.language, v.published
 		FROM versions v JOIN resources r ON r.id = v.resource_id LEFT JOIN actors a ON a.did = v.actor
+		LEFT JOIN actors c ON c.did = r.community
 		WHERE v.resource_id = ? ORDER BY v.version DESC`, id)
 	if err != nil {
 		return ResourceView{}, err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipfs/go-cid"
 
+	"github.com/lyceum-oer/lyceum/activity"
 	"github.com/lyceum-oer/lyceum/gateway"
 	"github.com/lyceum-oer/lyceum/node"
 )
@@ -31,6 +32,19 @@ type backend interface {
 	ExportCAR(ctx context.Context, c cid.Cid, w io.Writer) error
 	ImportCAR(ctx context.Context, r io.Reader) (node.CARImport, error)
 	Stat(ctx context.Context) (node.Stat, error)
+
+	CreateActor(ctx context.Context, username, name, summary string, typ activity.ActorType) (node.ActorInfo, error)
+	Actors(ctx context.Context, localOnly bool) ([]node.ActorInfo, error)
+	Actor(ctx context.Context, ref string) (node.ActorInfo, error)
+	Publish(ctx context.Context, req node.PublishRequest) (node.Published, error)
+	UpdateResource(ctx context.Context, id string, req node.PublishRequest) (node.Published, error)
+	DeleteResource(ctx context.Context, id string) (node.Published, error)
+	ShowResource(ctx context.Context, id string) (node.ResourceView, error)
+	Follow(ctx context.Context, as, ref string) (node.ActorInfo, error)
+	Unfollow(ctx context.Context, as, ref string) error
+	Like(ctx context.Context, as, id string) (string, error)
+	Feed(ctx context.Context, limit int) ([]node.FeedItem, error)
+	RebuildViews(ctx context.Context) (int, error)
 }
 
 var (

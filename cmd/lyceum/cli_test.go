@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -229,3 +230,57 @@ func TestDaemonRefusesWhatItCannotHave(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// Two daemons: alice publishes in a community on A, bob on B follows her
+// and the community by handle, and sees every step in his feed.
+func TestPublishFollowFeedThroughTheCLI(t *testing.T) {
+	repoA := filepath.Join(t.TempDir(), "a")
+	repoB := filepath.Join(t.TempDir(), "b")
+	startDaemon(t, repoA)
+	startDaemon(t, repoB)
+	mustLyceum(t, repoA, "actor", "create", "alice", "--name", "Alice Martin")
+	mustLyceum(t, repoA, "community", "create", "maths-teachers", "--name", "Maths teachers")
+	mustLyceum(t, repoB, "actor", "create", "bob")
+	addr := jsonField(t, mustLyceum(t, repoA, "id", "--json"), "addrs").([]any)[0].(string)
+	mustLyceum(t, repoB, "follow", "alice@"+addr)
+	mustLyceum(t, repoB, "follow", "maths-teachers@"+addr)
+
+	file := writeFile(t, t.TempDir(), "fractions.txt", []byte("1/2 + 1/4 = ?\n"))
+	out := mustLyceum(t, repoA, "publish", file, "--as", "alice", "--title", "Fractions worksheet",
+		"--summary", "Adding fractions", "--license", "CC-BY-4.0", "--language", "fr", "--subject", "0541",
+		"--level", "2", "--type", "assessment", "--community", "maths-teachers", "--json")
+	id := jsonField(t, out, "id").(string)
+
+	feedHas := func(want int, title string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			var items []map[string]any
+			json.Unmarshal([]byte(mustLyceum(t, repoB, "feed", "--json")), &items)
+			if len(items) == want && (want == 0 || items[0]["title"] == title) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("feed %v, want %d items, first %q", items, want, title)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	feedHas(1, "Fractions worksheet")
+	mustLyceum(t, repoA, "update", id, "--title", "Fractions worksheet, revised")
+	feedHas(2, "Fractions worksheet, revised")
+	show := mustLyceum(t, repoB, "show", id)
+	if !strings.Contains(show, "v2") || !strings.Contains(show, "v1") {
+		t.Fatalf("show lacks a version:\n%s", show)
+	}
+	mustLyceum(t, repoB, "like", id)
+	mustLyceum(t, repoA, "delete", id)
+	feedHas(0, "")
+	if !strings.Contains(mustLyceum(t, repoB, "repair", "--rebuild-views"), "rebuilt") {
+		t.Fatal("repair said nothing")
+	}
+	feedHas(0, "")
+	if r := lyceum(t, repoA, "publish", file, "--title", "Bad licence", "--license", "CC-BY-5.0", "--language", "fr"); r.code != exitInvalid || !strings.Contains(r.stderr, "license") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+}

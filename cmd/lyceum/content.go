@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -420,6 +421,9 @@ func (a *app) statCommand() *cobra.Command {
 				fmt.Fprintf(tw, "pins\t%d\n", st.Pins)
 				if st.Online {
 					fmt.Fprintf(tw, "peers\t%d\n", st.Peers)
+					for _, k := range sortedKeys(st.Gossip) {
+						fmt.Fprintf(tw, "gossip %s\t%d\n", k, st.Gossip[k])
+					}
 					fmt.Fprintf(tw, "uptime\t%s\n", time.Duration(st.UptimeSeconds)*time.Second)
 				} else {
 					fmt.Fprintf(tw, "peers\toffline (no daemon running)\n")
@@ -442,6 +446,15 @@ func (a *app) versionCommand() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+func sortedKeys(m map[string]int64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func humanBytes(n int64) string {

@@ -153,7 +153,16 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 invalid input, 4 not found,
 		a.carCommand(),
 		a.statCommand(),
 		a.versionCommand(),
+		a.actorCommand(),
+		a.communityCommand(),
+		a.publishCommand(),
+		a.updateCommand(),
+		a.deleteCommand(),
+		a.feedCommand(),
+		a.showCommand(),
+		a.repairCommand(),
 	)
+	root.AddCommand(a.followCommands()...)
 	return root
 }
 

@@ -1,0 +1,93 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/lyceum-oer/lyceum/activity"
+	"github.com/lyceum-oer/lyceum/node"
+)
+
+func (c *Client) postJSON(ctx context.Context, method, path string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	return c.getJSON(ctx, method, path, bytes.NewReader(body), "application/json", out)
+}
+
+// CreateActor makes a local Person or Group.
+func (c *Client) CreateActor(ctx context.Context, username, name, summary string, typ activity.ActorType) (node.ActorInfo, error) {
+	var out node.ActorInfo
+	return out, c.postJSON(ctx, http.MethodPost, "/api/v1/actors", ActorRequest{Username: username, Name: name, Summary: summary, Type: string(typ)}, &out)
+}
+
+// Actors lists known actors.
+func (c *Client) Actors(ctx context.Context, localOnly bool) ([]node.ActorInfo, error) {
+	var out []node.ActorInfo
+	return out, c.getJSON(ctx, http.MethodGet, "/api/v1/actors?local="+strconv.FormatBool(localOnly), nil, "", &out)
+}
+
+// Actor finds one known actor.
+func (c *Client) Actor(ctx context.Context, ref string) (node.ActorInfo, error) {
+	var out node.ActorInfo
+	return out, c.getJSON(ctx, http.MethodGet, "/api/v1/actors/"+url.PathEscape(ref), nil, "", &out)
+}
+
+// Publish signs and announces a resource; send the file's CID, not a path.
+func (c *Client) Publish(ctx context.Context, req node.PublishRequest) (node.Published, error) {
+	var out node.Published
+	return out, c.postJSON(ctx, http.MethodPost, "/api/v1/resources", req, &out)
+}
+
+// UpdateResource publishes a new version.
+func (c *Client) UpdateResource(ctx context.Context, id string, req node.PublishRequest) (node.Published, error) {
+	var out node.Published
+	return out, c.postJSON(ctx, http.MethodPut, "/api/v1/resources/"+url.PathEscape(id), req, &out)
+}
+
+// DeleteResource publishes a tombstone.
+func (c *Client) DeleteResource(ctx context.Context, id string) (node.Published, error) {
+	var out node.Published
+	return out, c.getJSON(ctx, http.MethodDelete, "/api/v1/resources/"+url.PathEscape(id), nil, "", &out)
+}
+
+// ShowResource returns a resource with its versions.
+func (c *Client) ShowResource(ctx context.Context, id string) (node.ResourceView, error) {
+	var out node.ResourceView
+	return out, c.getJSON(ctx, http.MethodGet, "/api/v1/resources/"+url.PathEscape(id), nil, "", &out)
+}
+
+// Follow follows an actor or community.
+func (c *Client) Follow(ctx context.Context, as, ref string) (node.ActorInfo, error) {
+	var out node.ActorInfo
+	return out, c.postJSON(ctx, http.MethodPost, "/api/v1/follow", FollowRequest{As: as, Actor: ref}, &out)
+}
+
+// Unfollow takes a follow back.
+func (c *Client) Unfollow(ctx context.Context, as, ref string) error {
+	var out map[string]string
+	return c.postJSON(ctx, http.MethodPost, "/api/v1/unfollow", FollowRequest{As: as, Actor: ref}, &out)
+}
+
+// Like likes a resource.
+func (c *Client) Like(ctx context.Context, as, id string) (string, error) {
+	var out LikeResponse
+	return out.ActivityCID, c.postJSON(ctx, http.MethodPost, "/api/v1/like", LikeRequest{As: as, ID: id}, &out)
+}
+
+// Feed lists what the followed actors published.
+func (c *Client) Feed(ctx context.Context, limit int) ([]node.FeedItem, error) {
+	var out []node.FeedItem
+	return out, c.getJSON(ctx, http.MethodGet, "/api/v1/feed?limit="+strconv.Itoa(limit), nil, "", &out)
+}
+
+// RebuildViews replays the logs into fresh views.
+func (c *Client) RebuildViews(ctx context.Context) (int, error) {
+	var out RebuildResponse
+	return out.Replayed, c.getJSON(ctx, http.MethodPost, "/api/v1/repair/rebuild-views", nil, "", &out)
+}
