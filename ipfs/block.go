@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/ipfs/boxo/blockservice"
-	pin "github.com/ipfs/boxo/pinning/pinner"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
 )
@@ -14,32 +13,55 @@ import (
 // walkers treat, like raw blocks, as having no links.
 const codecJSON = 0x0200
 
+// Block is one block to store: its CID and bytes.
+type Block struct {
+	CID  cid.Cid
+	Data []byte
+}
+
 // PutBlock stores one block after checking that data hashes to k, and keeps
-// it with a direct pin so that GC never removes it. It is how the node
+// it so that GC never removes it (a keep record, lighter than a pin: no
+// pin listing shows the thousands of log entries a node holds). It is how the node
 // stores the entries of actor logs, which other nodes then fetch by CID.
 // Storing a block that is already kept does nothing.
 func (c *Content) PutBlock(ctx context.Context, k cid.Cid, data []byte) error {
-	if len(data) > DefaultMaxBlockSize {
-		return fmt.Errorf("put %s: %w: %d bytes, more than %d", k, ErrBadBlock, len(data), DefaultMaxBlockSize)
-	}
-	sum, err := k.Prefix().Sum(data)
-	if err != nil || !sum.Equals(k) {
-		return fmt.Errorf("put %s: %w: the bytes do not hash to the CID", k, ErrBadBlock)
-	}
-	b, err := blocks.NewBlockWithCid(data, k)
-	if err != nil {
-		return fmt.Errorf("put %s: %w", k, err)
+	return c.PutBlocks(ctx, []Block{{CID: k, Data: data}})
+}
+
+// PutBlocks is PutBlock for many blocks, with one write and one pin flush.
+func (c *Content) PutBlocks(ctx context.Context, bs []Block) error {
+	out := make([]blocks.Block, 0, len(bs))
+	for _, b := range bs {
+		if len(b.Data) > DefaultMaxBlockSize {
+			return fmt.Errorf("put %s: %w: %d bytes, more than %d", b.CID, ErrBadBlock, len(b.Data), DefaultMaxBlockSize)
+		}
+		sum, err := b.CID.Prefix().Sum(b.Data)
+		if err != nil || !sum.Equals(b.CID) {
+			return fmt.Errorf("put %s: %w: the bytes do not hash to the CID", b.CID, ErrBadBlock)
+		}
+		blk, err := blocks.NewBlockWithCid(b.Data, b.CID)
+		if err != nil {
+			return fmt.Errorf("put %s: %w", b.CID, err)
+		}
+		out = append(out, blk)
 	}
 	unlock := c.store.locker.PinLock(ctx)
 	defer unlock.Unlock(ctx)
-	if err := c.store.bs.Put(ctx, b); err != nil {
-		return fmt.Errorf("put %s: %w", k, err)
+	if err := c.store.bs.PutMany(ctx, out); err != nil {
+		return fmt.Errorf("put %d blocks: %w", len(out), err)
 	}
-	if err := c.store.pinner.PinWithMode(ctx, k, pin.Direct, ""); err != nil {
-		return fmt.Errorf("keep %s: %w", k, err)
+	// One synced batch of keep records for the lot.
+	batch, err := c.store.root.Batch(ctx)
+	if err != nil {
+		return fmt.Errorf("keep %d blocks: %w", len(bs), err)
 	}
-	if err := c.store.pinner.Flush(ctx); err != nil {
-		return fmt.Errorf("keep %s: %w", k, err)
+	for _, b := range bs {
+		if err := batch.Put(ctx, keepPrefix.ChildString(b.CID.String()), nil); err != nil {
+			return fmt.Errorf("keep %s: %w", b.CID, err)
+		}
+	}
+	if err := batch.Commit(ctx); err != nil {
+		return fmt.Errorf("keep %d blocks: %w", len(bs), err)
 	}
 	return nil
 }

@@ -121,8 +121,12 @@ func (s *Store) live(ctx context.Context) (*cid.Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list pins: %w", err)
 	}
+	kept, err := s.kept(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list kept blocks: %w", err)
+	}
 	live := cid.NewSet()
-	for _, d := range direct {
+	for _, d := range append(direct, kept...) {
 		live.Add(d)
 	}
 	for _, r := range recursive {

@@ -23,7 +23,6 @@ import (
 	"github.com/ipfs/go-datastore/namespace"
 	dsq "github.com/ipfs/go-datastore/query"
 	dssync "github.com/ipfs/go-datastore/sync"
-	flatfs "github.com/ipfs/go-ds-flatfs"
 	pebbleds "github.com/ipfs/go-ds-pebble"
 	ipld "github.com/ipfs/go-ipld-format"
 )
@@ -33,6 +32,7 @@ import (
 var (
 	blocksPrefix = datastore.NewKey("/blocks")
 	rootsPrefix  = datastore.NewKey("/lyceum/roots")
+	keepPrefix   = datastore.NewKey("/lyceum/keep")
 	nodePrefix   = datastore.NewKey("/node")
 )
 
@@ -78,7 +78,7 @@ func OpenStore(dir string, opts ...StoreOption) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	flat, err := flatfs.CreateOrOpen(filepath.Join(dir, "blocks"), flatfs.NextToLast(2), true)
+	flat, err := openBlocks(filepath.Join(dir, "blocks"))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: blocks: %w", dir, err)
 	}
@@ -235,7 +235,17 @@ func (s *Store) addRoot(ctx context.Context, c cid.Cid) error {
 
 // roots returns the recorded added roots.
 func (s *Store) roots(ctx context.Context) ([]cid.Cid, error) {
-	res, err := s.root.Query(ctx, dsq.Query{Prefix: rootsPrefix.String(), KeysOnly: true})
+	return s.cidsUnder(ctx, rootsPrefix)
+}
+
+// kept lists the blocks kept by PutBlocks.
+func (s *Store) kept(ctx context.Context) ([]cid.Cid, error) {
+	return s.cidsUnder(ctx, keepPrefix)
+}
+
+// cidsUnder lists the CIDs named by the keys under prefix.
+func (s *Store) cidsUnder(ctx context.Context, prefix datastore.Key) ([]cid.Cid, error) {
+	res, err := s.root.Query(ctx, dsq.Query{Prefix: prefix.String(), KeysOnly: true})
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +257,7 @@ func (s *Store) roots(ctx context.Context) ([]cid.Cid, error) {
 	for _, e := range entries {
 		c, err := cid.Decode(datastore.RawKey(e.Key).BaseNamespace())
 		if err != nil {
-			s.log.Warn("ipfs: skipping malformed root record", "key", e.Key, "err", err)
+			s.log.Warn("ipfs: skipping malformed record", "key", e.Key, "err", err)
 			continue
 		}
 		out = append(out, c)

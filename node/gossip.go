@@ -125,55 +125,149 @@ func (n *Node) isBlocked(ctx context.Context, did string) bool {
 	return k > 0
 }
 
-// onGossip ingests an accepted message.
+// onGossip queues an accepted message for the ingest loop. A full queue
+// holds up the topic's subscription, which is the backpressure we want.
 func (n *Node) onGossip(topic string, from peer.ID, _ []byte, decoded any) {
 	e, ok := decoded.(entry)
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(n.ctx, 2*time.Minute)
-	defer cancel()
-	if err := n.ingest(ctx, e, from); err != nil && ctx.Err() == nil {
-		n.log.Warn("ingest gossip", "topic", topic, "cid", e.cid, "err", err)
+	select {
+	case n.ingestCh <- ingestItem{e: e, from: from}:
+	case <-n.ctx.Done():
 	}
 }
 
-// ingest stores a verified activity from another node. For an actor whose
-// log the node tracks (it follows the actor, or the actor is a local
-// community's member posting in it), a gap in seq is filled first by
-// walking prev back over bitswap, so entries are applied in order.
+// ingestItem is a verified activity waiting to be stored.
+type ingestItem struct {
+	e    entry
+	from peer.ID
+}
+
+// maxIngestBatch bounds how many queued activities one commit stores.
+const maxIngestBatch = 512
+
+// ingestLoop stores queued activities in batches: whatever has arrived
+// while the previous batch was being written goes into one durable commit
+// (group commit), so a busy node pays the disk syncs once per batch, not
+// once per activity.
+func (n *Node) ingestLoop(ctx context.Context) {
+	defer n.wg.Done()
+	for {
+		var batch []ingestItem
+		select {
+		case <-ctx.Done():
+			return
+		case it := <-n.ingestCh:
+			batch = append(batch, it)
+		}
+	drain:
+		for len(batch) < maxIngestBatch {
+			select {
+			case it := <-n.ingestCh:
+				batch = append(batch, it)
+			default:
+				break drain
+			}
+		}
+		ictx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		if err := n.ingestBatch(ictx, batch); err != nil && ictx.Err() == nil {
+			n.log.Warn("ingest", "activities", len(batch), "err", err)
+		}
+		cancel()
+		n.ingested.Add(int64(len(batch)))
+	}
+}
+
+// ingest stores one verified activity from another node.
 func (n *Node) ingest(ctx context.Context, e entry, from peer.ID) error {
+	return n.ingestBatch(ctx, []ingestItem{{e: e, from: from}})
+}
+
+// ingestBatch stores verified activities from other nodes, in (actor, seq)
+// order. For an actor whose log the node tracks (a local actor follows
+// it), a gap in seq is filled first by walking prev back over bitswap, so
+// entries are applied in order; the rest of the batch is stored in one
+// commit.
+func (n *Node) ingestBatch(ctx context.Context, items []ingestItem) error {
 	n.ingestMu.Lock()
 	defer n.ingestMu.Unlock()
-	have, fork, err := n.hasEntry(ctx, e.act, e.cid)
-	if err != nil {
-		return err
-	}
-	if have {
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := items[i].e.act, items[j].e.act
+		if a.Actor != b.Actor {
+			return a.Actor < b.Actor
+		}
+		return a.Seq < b.Seq
+	})
+	var ready []entry
+	flush := func() error {
+		if err := n.storeEntries(ctx, ready); err != nil {
+			return err
+		}
+		for _, e := range ready {
+			n.afterIngest(ctx, e)
+		}
+		ready = nil
 		return nil
 	}
-	if fork {
-		n.rejected.inc(ReasonFork)
-		return fmt.Errorf("%s has two activities with seq %d: kept the first", e.act.Actor, e.act.Seq)
-	}
-	if n.tracks(ctx, e.act.Actor) {
-		missing, err := n.backfill(ctx, e, from)
+	heads := map[string]uint64{} // contiguous seq of tracked actors, as of this batch
+	tracked := map[string]bool{}
+	var errs []error
+	for _, it := range items {
+		e := it.e
+		have, fork, err := n.hasEntry(ctx, e.act, e.cid)
 		if err != nil {
-			n.rejected.inc(ReasonBackfillErr)
-			return fmt.Errorf("backfill %s: %w", e.act.Actor, err)
+			return err
 		}
-		for _, m := range missing {
-			if err := n.storeEntry(ctx, m); err != nil {
+		if have {
+			continue
+		}
+		if fork {
+			n.rejected.inc(ReasonFork)
+			errs = append(errs, fmt.Errorf("%s has two activities with seq %d: kept the first", e.act.Actor, e.act.Seq))
+			continue
+		}
+		t, ok := tracked[e.act.Actor]
+		if !ok {
+			t = n.tracks(ctx, e.act.Actor)
+			tracked[e.act.Actor] = t
+		}
+		if !t {
+			ready = append(ready, e)
+			continue
+		}
+		h, ok := heads[e.act.Actor]
+		if !ok {
+			if h, err = n.contiguous(ctx, e.act.Actor); err != nil {
 				return err
 			}
-			n.afterIngest(ctx, m)
 		}
+		if e.act.Seq <= h+1 {
+			ready = append(ready, e)
+			heads[e.act.Actor] = max(h, e.act.Seq)
+			continue
+		}
+		// A gap: store what is ready, then walk back to fill it.
+		if err := flush(); err != nil {
+			return err
+		}
+		missing, err := n.backfill(ctx, e, it.from)
+		if err != nil {
+			n.rejected.inc(ReasonBackfillErr)
+			errs = append(errs, fmt.Errorf("backfill %s: %w", e.act.Actor, err))
+			delete(heads, e.act.Actor)
+			continue
+		}
+		ready = append(missing, e)
+		if err := flush(); err != nil {
+			return err
+		}
+		heads[e.act.Actor] = e.act.Seq
 	}
-	if err := n.storeEntry(ctx, e); err != nil {
+	if err := flush(); err != nil {
 		return err
 	}
-	n.afterIngest(ctx, e)
-	return nil
+	return errors.Join(errs...)
 }
 
 // afterIngest reacts to a stored remote activity: a local community
@@ -209,9 +303,11 @@ func (n *Node) tracks(ctx context.Context, did string) bool {
 	return k > 0
 }
 
-// backfill walks prev from e back to what the node has, fetching each
-// entry by CID (from the store, or over bitswap from any peer that has it)
-// and verifying it, and returns the missing entries in ascending seq.
+// backfill walks prev from e back to what the node has, verifying every
+// entry, and returns the missing entries in ascending seq. It takes the
+// entries in pages over ProtocolLog from the peer that sent e when it can
+// (one round trip per thousand entries), and otherwise one block at a time
+// over bitswap from any peer that has them.
 func (n *Node) backfill(ctx context.Context, e entry, from peer.ID) ([]entry, error) {
 	have, err := n.contiguous(ctx, e.act.Actor)
 	if err != nil {
@@ -219,6 +315,55 @@ func (n *Node) backfill(ctx context.Context, e entry, from peer.ID) ([]entry, er
 	}
 	var missing []entry
 	cur := e
+	// accept checks that p is the entry below cur and records it.
+	accept := func(p entry) error {
+		if p.cid.String() != cur.act.Prev || p.act.Actor != e.act.Actor || p.act.Seq != cur.act.Seq-1 {
+			return fmt.Errorf("%s does not continue the log at seq %d", p.cid, cur.act.Seq-1)
+		}
+		if ok, fork, err := n.hasEntry(ctx, p.act, p.cid); err != nil {
+			return err
+		} else if fork {
+			n.rejected.inc(ReasonFork)
+			return fmt.Errorf("the log forks at seq %d", p.act.Seq)
+		} else if !ok {
+			missing = append(missing, p)
+		}
+		cur = p
+		return nil
+	}
+	// Entries handed over with the head by syncActor come first.
+	for _, data := range n.pages.take(e.act.Actor) {
+		if cur.act.Seq <= have+1 {
+			break
+		}
+		p, err := verifyBlock(data)
+		if err != nil || accept(p) != nil {
+			break
+		}
+	}
+	for cur.act.Seq > have+1 && from != "" && n.host != nil {
+		page, err := n.askLogHead(ctx, from, logRequest{DID: e.act.Actor, Below: cur.act.Seq, Max: maxLogPage})
+		if err != nil || len(page.Entries) == 0 {
+			break
+		}
+		progressed := false
+		for _, data := range page.Entries {
+			if cur.act.Seq <= have+1 {
+				break
+			}
+			p, err := verifyBlock(data)
+			if err != nil {
+				break
+			}
+			if err := accept(p); err != nil {
+				return nil, err
+			}
+			progressed = true
+		}
+		if !progressed {
+			break
+		}
+	}
 	for cur.act.Seq > have+1 {
 		prev, err := cid.Decode(cur.act.Prev)
 		if err != nil {
@@ -234,21 +379,36 @@ func (n *Node) backfill(ctx context.Context, e entry, from peer.ID) ([]entry, er
 		if err != nil {
 			return nil, fmt.Errorf("seq %d (%s): %w", cur.act.Seq-1, prev, err)
 		}
-		if !p.cid.Equals(prev) || p.act.Actor != e.act.Actor || p.act.Seq != cur.act.Seq-1 {
-			return nil, fmt.Errorf("%s does not continue the log at seq %d", prev, cur.act.Seq-1)
-		}
-		if ok, fork, err := n.hasEntry(ctx, p.act, p.cid); err != nil {
+		if err := accept(p); err != nil {
 			return nil, err
-		} else if fork {
-			n.rejected.inc(ReasonFork)
-			return nil, fmt.Errorf("the log forks at seq %d", p.act.Seq)
-		} else if !ok {
-			missing = append(missing, p)
 		}
-		cur = p
 	}
 	sort.Slice(missing, func(i, j int) bool { return missing[i].act.Seq < missing[j].act.Seq })
 	return missing, nil
+}
+
+// pageCache hands entries fetched with a log head to the backfill that
+// follows, so they are not asked for twice.
+type pageCache struct {
+	mu sync.Mutex
+	m  map[string][][]byte
+}
+
+func (c *pageCache) put(did string, entries [][]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string][][]byte{}
+	}
+	c.m[did] = entries
+}
+
+func (c *pageCache) take(did string) [][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.m[did]
+	delete(c.m, did)
+	return e
 }
 
 // announce gossips a local activity on its actor's topic, its community's

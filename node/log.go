@@ -10,6 +10,7 @@ import (
 	"github.com/ipfs/go-cid"
 
 	"github.com/lyceum-oer/lyceum/activity"
+	"github.com/lyceum-oer/lyceum/ipfs"
 )
 
 // entry is one stored, verified activity with its CID and canonical bytes.
@@ -112,23 +113,41 @@ func (n *Node) hasEntry(ctx context.Context, a *activity.Activity, c cid.Cid) (h
 	return stored == c.String(), stored != c.String(), nil
 }
 
-// storeEntry makes an activity durable and applies it to the views: the
-// block first (synced, kept from GC), then the log index and the views in
-// one SQLite transaction. Storing an entry twice changes nothing.
+// storeEntry makes an activity durable and applies it to the views.
 func (n *Node) storeEntry(ctx context.Context, e entry) error {
-	if err := n.content.PutBlock(ctx, e.cid, e.data); err != nil {
-		return fmt.Errorf("store %s: %w", e.cid, err)
+	return n.storeEntries(ctx, []entry{e})
+}
+
+// storeEntries makes activities durable and applies them to the views:
+// the blocks first (synced, kept from GC), then the log index and the
+// views in one SQLite transaction, in the order given. Storing an entry
+// twice changes nothing.
+func (n *Node) storeEntries(ctx context.Context, es []entry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	bs := make([]ipfs.Block, len(es))
+	for i, e := range es {
+		bs[i] = ipfs.Block{CID: e.cid, Data: e.data}
+	}
+	if err := n.content.PutBlocks(ctx, bs); err != nil {
+		return fmt.Errorf("store %d activities: %w", len(es), err)
 	}
 	return n.db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO log_entries (actor, seq, cid, type, published) VALUES (?, ?, ?, ?, ?)`,
-			e.act.Actor, e.act.Seq, e.cid.String(), string(e.act.Type), e.act.Published.UTC().Format(time.RFC3339Nano))
-		if err != nil {
-			return fmt.Errorf("index %s: %w", e.cid, err)
+		for _, e := range es {
+			res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO log_entries (actor, seq, cid, type, published) VALUES (?, ?, ?, ?, ?)`,
+				e.act.Actor, e.act.Seq, e.cid.String(), string(e.act.Type), e.act.Published.UTC().Format(time.RFC3339Nano))
+			if err != nil {
+				return fmt.Errorf("index %s: %w", e.cid, err)
+			}
+			if k, _ := res.RowsAffected(); k == 0 {
+				continue // already stored
+			}
+			if err := applyToViews(ctx, tx, e); err != nil {
+				return err
+			}
 		}
-		if k, _ := res.RowsAffected(); k == 0 {
-			return nil // already stored
-		}
-		return applyToViews(ctx, tx, e)
+		return nil
 	})
 }
 

@@ -64,6 +64,9 @@ type Node struct {
 	ingestMu sync.Mutex
 	rejected counters
 	accepted counters
+	ingestCh chan ingestItem
+	pages    pageCache
+	ingested atomic.Int64 // activities taken off ingestCh, for tests and benchmarks
 
 	// ctx is the node's lifetime, for its own goroutines; Close cancels it
 	// and waits for them.
@@ -87,6 +90,7 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 	n := &Node{repo: repo, cfg: cfg, log: o.log, metrics: prometheus.NewRegistry(), started: time.Now(),
 		rejected: counters{m: map[string]*atomic.Int64{}}, accepted: counters{m: map[string]*atomic.Int64{}}}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.ingestCh = make(chan ingestItem, 4*maxIngestBatch)
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	defer func() {
 		if err != nil {
@@ -152,8 +156,9 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 		if err := n.resubscribe(n.ctx); err != nil {
 			return nil, fmt.Errorf("subscribe to followed actors: %w", err)
 		}
-		n.wg.Add(1)
+		n.wg.Add(2)
 		go n.syncLoop(n.ctx, o.syncInterval)
+		go n.ingestLoop(n.ctx)
 	}
 	return n, nil
 }

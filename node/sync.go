@@ -22,21 +22,34 @@ import (
 // for the node's own actors, by username.
 const ProtocolLog = protocol.ID("/lyceum/log/1.0.0")
 
-// maxLogMessage bounds the requests and answers of ProtocolLog.
-const maxLogMessage = 4 << 10
+// Limits of ProtocolLog: requests are small; an answer carries at most
+// maxLogPage entries and maxLogAnswer bytes.
+const (
+	maxLogRequest = 4 << 10
+	maxLogAnswer  = 16 << 20
+	maxLogPage    = 1000
+)
 
-// logRequest asks for an actor's log head.
+// logRequest asks for an actor's log head and, when Max > 0, for up to Max
+// entries going back from the head (Below = 0) or from just below seq
+// Below, newest first. Paging through a log this way costs one round trip
+// per page instead of one per entry, as walking prev over bitswap does.
 type logRequest struct {
 	DID      string `json:"did,omitempty"`
 	Username string `json:"username,omitempty"`
+	Below    uint64 `json:"below,omitempty"`
+	Max      int    `json:"max,omitempty"`
 }
 
-// logHeadAnswer is the answer: the head's CID and seq, or an error.
+// logHeadAnswer is the answer: the head's CID and seq and the entries
+// asked for (each the block's bytes, which the receiver verifies), or an
+// error.
 type logHeadAnswer struct {
-	DID   string `json:"did,omitempty"`
-	Head  string `json:"head,omitempty"`
-	Seq   uint64 `json:"seq,omitempty"`
-	Error string `json:"error,omitempty"`
+	DID     string   `json:"did,omitempty"`
+	Head    string   `json:"head,omitempty"`
+	Seq     uint64   `json:"seq,omitempty"`
+	Entries [][]byte `json:"entries,omitempty"`
+	Error   string   `json:"error,omitempty"`
 }
 
 // serveLogHeads answers ProtocolLog for any actor whose log the node has.
@@ -44,7 +57,7 @@ func (n *Node) serveLogHeads(s network.Stream) {
 	defer s.Close()
 	_ = s.SetDeadline(time.Now().Add(10 * time.Second))
 	var req logRequest
-	if err := json.NewDecoder(io.LimitReader(s, maxLogMessage)).Decode(&req); err != nil {
+	if err := json.NewDecoder(io.LimitReader(s, maxLogRequest)).Decode(&req); err != nil {
 		_ = s.Reset()
 		return
 	}
@@ -66,7 +79,40 @@ func (n *Node) answerLogHead(ctx context.Context, req logRequest) logHeadAnswer 
 	if err != nil || seq == 0 {
 		return logHeadAnswer{Error: "no log of " + did + " here"}
 	}
-	return logHeadAnswer{DID: did, Head: head, Seq: seq}
+	ans := logHeadAnswer{DID: did, Head: head, Seq: seq}
+	if req.Max <= 0 {
+		return ans
+	}
+	below := req.Below
+	if below == 0 || below > seq+1 {
+		below = seq + 1
+	}
+	rows, err := n.db.db.QueryContext(ctx, `SELECT cid FROM log_entries WHERE actor = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+		did, below, min(req.Max, maxLogPage))
+	if err != nil {
+		return ans
+	}
+	var cids []string
+	for rows.Next() {
+		var c string
+		rows.Scan(&c)
+		cids = append(cids, c)
+	}
+	rows.Close()
+	size := 0
+	for _, s := range cids {
+		c, err := cid.Decode(s)
+		if err != nil {
+			break
+		}
+		data, err := n.content.GetBlock(ctx, c)
+		if err != nil || size+len(data) > maxLogAnswer/2 {
+			break // base64 grows it by a third; stay well under the limit
+		}
+		size += len(data)
+		ans.Entries = append(ans.Entries, data)
+	}
+	return ans
 }
 
 // askLogHead asks one peer for an actor's log head.
@@ -85,7 +131,7 @@ func (n *Node) askLogHead(ctx context.Context, p peer.ID, req logRequest) (logHe
 	}
 	_ = s.CloseWrite()
 	var ans logHeadAnswer
-	if err := json.NewDecoder(bufio.NewReader(io.LimitReader(s, maxLogMessage))).Decode(&ans); err != nil {
+	if err := json.NewDecoder(bufio.NewReader(io.LimitReader(s, maxLogAnswer))).Decode(&ans); err != nil {
 		return logHeadAnswer{}, fmt.Errorf("read answer: %w", err)
 	}
 	if ans.Error != "" {
@@ -158,11 +204,18 @@ func (n *Node) syncActor(ctx context.Context, ans logHeadAnswer, from peer.ID) e
 	if have >= ans.Seq {
 		return nil
 	}
-	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	data, err := n.content.GetBlock(fctx, head)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("fetch head of %s: %w", ans.DID, err)
+	// Ask for the head with a first page of entries; fall back to bitswap.
+	var data []byte
+	if page, err := n.askLogHead(ctx, from, logRequest{DID: ans.DID, Max: maxLogPage}); err == nil && len(page.Entries) > 0 && page.Head == ans.Head {
+		data = page.Entries[0]
+		n.pages.put(ans.DID, page.Entries[1:])
+	} else {
+		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		data, err = n.content.GetBlock(fctx, head)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("fetch head of %s: %w", ans.DID, err)
+		}
 	}
 	e, err := verifyBlock(data)
 	if err != nil {
@@ -187,14 +240,9 @@ func (n *Node) ingestLog(ctx context.Context, e entry, from peer.ID) error {
 		return err
 	}
 	all := append(missing, e)
-	for _, m := range all {
-		if have, _, _ := n.hasEntry(ctx, m.act, m.cid); have {
-			continue
-		}
-		if err := n.storeEntry(ctx, m); err != nil {
-			n.ingestMu.Unlock()
-			return err
-		}
+	if err := n.storeEntries(ctx, all); err != nil {
+		n.ingestMu.Unlock()
+		return err
 	}
 	n.ingestMu.Unlock()
 	for _, m := range all {
