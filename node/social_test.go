@@ -231,6 +231,10 @@ func TestGossipRejectsForgedReplayedAndOversizedButNotTheHonest(t *testing.T) {
 		st := f.GossipStats()
 		return st[ReasonBadSig] > 0 && st[ReasonOversized] > 0 && st[ReasonReplayed] > 0
 	})
+	// Peer scoring holds the rejections against the attacker.
+	waitFor(t, "the attacker's score to fall", 10*time.Second, func() bool {
+		return f.gossip.PeerScores()[attacker.host.ID()] < 0
+	})
 	likes := 0
 	_ = f.db.db.QueryRow(`SELECT count(*) FROM likes`).Scan(&likes)
 	if likes != 1 {

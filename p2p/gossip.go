@@ -66,6 +66,7 @@ type Gossip struct {
 
 	mu     sync.Mutex
 	topics map[string]*joined
+	scores map[peer.ID]float64
 }
 
 type joined struct {
@@ -115,7 +116,13 @@ func NewGossip(h host.Host, v Validator, cfg GossipConfig) (*Gossip, error) {
 		opts = append(opts, pubsub.WithGossipSubParams(*cfg.Params))
 	}
 	if g.scored {
-		opts = append(opts, pubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()))
+		opts = append(opts,
+			pubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()),
+			pubsub.WithPeerScoreInspect(func(m map[peer.ID]float64) {
+				g.mu.Lock()
+				g.scores = m
+				g.mu.Unlock()
+			}, time.Second))
 	}
 	ps, err := pubsub.NewGossipSub(ctx, h, opts...)
 	if err != nil {
@@ -263,6 +270,19 @@ func (g *Gossip) Publish(ctx context.Context, topic string, data []byte) error {
 		return fmt.Errorf("p2p: publish on %s: %w", topic, err)
 	}
 	return nil
+}
+
+// PeerScores is the latest snapshot (taken every second) of the scores
+// GossipSub gives the peers; peers below -400 are ignored, and the mesh
+// prunes negative ones.
+func (g *Gossip) PeerScores() map[peer.ID]float64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make(map[peer.ID]float64, len(g.scores))
+	for k, v := range g.scores {
+		out[k] = v
+	}
+	return out
 }
 
 // Topics lists the topics the node is subscribed to.
