@@ -4,51 +4,21 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/ipfs/boxo/files"
 )
 
-// MustStartNode starts an online test-profile node in a temporary repo;
-// bootstrap lists full multiaddrs of peers to join through.
-func MustStartNode(tb testing.TB, bootstrap ...string) *Node {
-	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "repo")
-	if err := InitRepo(path, ProfileTest); err != nil {
-		tb.Fatal(err)
-	}
-	repo, err := OpenRepo(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg := repo.Config()
-	cfg.Swarm.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
-	cfg.Swarm.Bootstrap = bootstrap
-	repo.SetConfig(cfg)
-	n, err := New(repo)
-	if err != nil {
-		repo.Close()
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if err := n.Close(); err != nil {
-			tb.Errorf("close node: %v", err)
-		}
-	})
-	return n
-}
-
 // In a five-node loopback network, B fetches what A added without ever
 // being told about A: bitswap finds A through A's provider record in the
 // LAN DHT.
 func TestNodeFindsContentThroughTheDHT(t *testing.T) {
-	boot := MustStartNode(t)
+	boot := mustSocialNode(t)
 	bootAddr := boot.ID().Addrs[0]
 	var nodes []*Node
 	for range 4 {
-		nodes = append(nodes, MustStartNode(t, bootAddr))
+		nodes = append(nodes, mustSocialNode(t, bootAddr))
 	}
 	a, b := nodes[0], nodes[3]
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ipfs/go-cid"
 	"github.com/spf13/cobra"
 
 	"github.com/lyceum-oer/lyceum/node"
@@ -256,42 +258,8 @@ func (a *app) pinCommand() *cobra.Command {
 		Use:   "pin",
 		Short: "Keep content in the repo (pins survive gc)",
 	}
-	add := &cobra.Command{
-		Use:   "add CID",
-		Short: "Pin a DAG recursively, fetching what the node lacks",
-		Args:  exactArgs(1, "one CID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := node.ParseCID(args[0])
-			if err != nil {
-				return err
-			}
-			return a.withBackend(cmd.Context(), func(b backend) error {
-				if err := b.Pin(cmd.Context(), c); err != nil {
-					return err
-				}
-				fmt.Fprintf(a.stdout, "pinned %s\n", c)
-				return nil
-			})
-		},
-	}
-	rm := &cobra.Command{
-		Use:   "rm CID",
-		Short: "Remove a pin (gc then frees the blocks)",
-		Args:  exactArgs(1, "one CID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := node.ParseCID(args[0])
-			if err != nil {
-				return err
-			}
-			return a.withBackend(cmd.Context(), func(b backend) error {
-				if err := b.Unpin(cmd.Context(), c); err != nil {
-					return err
-				}
-				fmt.Fprintf(a.stdout, "unpinned %s\n", c)
-				return nil
-			})
-		},
-	}
+	add := a.cidCommand("add CID", "Pin a DAG recursively, fetching what the node lacks", "pinned", backend.Pin)
+	rm := a.cidCommand("rm CID", "Remove a pin (gc then frees the blocks)", "unpinned", backend.Unpin)
 	ls := &cobra.Command{
 		Use:   "ls",
 		Short: "List the pins",
@@ -319,6 +287,28 @@ func (a *app) pinCommand() *cobra.Command {
 	a.addJSONFlag(ls)
 	pin.AddCommand(add, rm, ls)
 	return pin
+}
+
+// cidCommand is a command that does one thing to one CID and says so.
+func (a *app) cidCommand(use, short, done string, do func(backend, context.Context, cid.Cid) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  exactArgs(1, "one CID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := node.ParseCID(args[0])
+			if err != nil {
+				return err
+			}
+			return a.withBackend(cmd.Context(), func(b backend) error {
+				if err := do(b, cmd.Context(), c); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "%s %s\n", done, c)
+				return nil
+			})
+		},
+	}
 }
 
 func (a *app) gcCommand() *cobra.Command {
