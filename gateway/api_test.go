@@ -38,7 +38,7 @@ func mustStartNode(tb testing.TB) *testNode {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv, err := New(Config{Token: repo.APIToken(), Blocks: n.BlockService(), Metrics: n.Metrics()}, n, n, n)
+	srv, err := New(Config{Token: repo.APIToken(), Blocks: n.BlockService(), Metrics: n.Metrics()}, n, n, n, n)
 	if err != nil {
 		tb.Fatal(err)
 	}

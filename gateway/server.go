@@ -79,14 +79,15 @@ type Server struct {
 	content Content
 	network Network
 	social  Social
+	search  Search
 	log     *slog.Logger
 	mux     *http.ServeMux
 	srv     *http.Server
 }
 
-// New builds the HTTP surface over the node's services; social may be nil
-// (no social API).
-func New(cfg Config, content Content, network Network, social Social) (*Server, error) {
+// New builds the HTTP surface over the node's services; social and search
+// may be nil (that part of the API is left out).
+func New(cfg Config, content Content, network Network, social Social, search Search) (*Server, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("gateway: no API token")
 	}
@@ -96,9 +97,10 @@ func New(cfg Config, content Content, network Network, social Social) (*Server, 
 	if cfg.MaxUploadBytes == 0 {
 		cfg.MaxUploadBytes = DefaultMaxUpload
 	}
-	s := &Server{cfg: cfg, content: content, network: network, social: social, log: cfg.Logger.With("component", "gateway"), mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, content: content, network: network, social: social, search: search, log: cfg.Logger.With("component", "gateway"), mux: http.NewServeMux()}
 	s.routes()
 	s.socialRoutes()
+	s.searchRoutes()
 	if cfg.Blocks != nil {
 		backend, err := boxogw.NewBlocksBackend(cfg.Blocks)
 		if err != nil {

@@ -25,13 +25,16 @@ const (
 	ProfileDesktop = "desktop"
 	// ProfileServer: an institution's always-on, publicly reachable node.
 	ProfileServer = "server"
+	// ProfileHQ: an indexing peer: a server that indexes the whole network
+	// and serves search to everyone.
+	ProfileHQ = "hq"
 	// ProfileTest: loopback only, random ports, no bootstrap peers, no mDNS:
 	// for tests and development. Nothing outside the machine is dialled.
 	ProfileTest = "test"
 )
 
 // Profiles lists the profile names in the order help texts show them.
-var Profiles = []string{ProfileDesktop, ProfileServer, ProfileTest}
+var Profiles = []string{ProfileDesktop, ProfileServer, ProfileHQ, ProfileTest}
 
 // Config is the node's configuration, as config.toml holds it. It is plain
 // data; DefaultConfig gives every field its documented default.
@@ -43,6 +46,22 @@ type Config struct {
 	HTTP    HTTPConfig    `toml:"http"`
 	Import  ImportConfig  `toml:"import"`
 	Provide ProvideConfig `toml:"provide"`
+	Search  SearchConfig  `toml:"search"`
+}
+
+// SearchConfig is where searches go, and, on an HQ, what it indexes.
+type SearchConfig struct {
+	// HQs are the indexing peers searched besides the local index: full
+	// multiaddrs or peer IDs. Several are allowed; any may be down.
+	HQs []string `toml:"hqs"`
+	// Timeout is how long a search waits for the HQs.
+	Timeout Duration `toml:"timeout"`
+	// Indexer subscribes to every public activity (lyceum/1/index) and
+	// backfills every log it sees a gap in: what an HQ does.
+	Indexer bool `toml:"indexer"`
+	// RateLimit is the searches per second one client may make (HTTP: per
+	// IP; libp2p: per peer), with bursts of twice that.
+	RateLimit float64 `toml:"rate_limit"`
 }
 
 // SwarmConfig is the libp2p side of the node.
@@ -137,6 +156,7 @@ func DefaultConfig(profile string) (Config, error) {
 		HTTP:    HTTPConfig{Listen: DefaultHTTPAddr},
 		Import:  ImportConfig{Profile: "unixfs-v0-2015"},
 		Provide: ProvideConfig{Enabled: true, Interval: Duration(22 * time.Hour)},
+		Search:  SearchConfig{HQs: []string{}, Timeout: Duration(3 * time.Second), RateLimit: 20},
 	}
 	for _, a := range dht.DefaultBootstrapPeers {
 		c.Swarm.Bootstrap = append(c.Swarm.Bootstrap, a.String())
@@ -150,6 +170,14 @@ func DefaultConfig(profile string) (Config, error) {
 		c.Swarm.MDNS = false
 		c.Swarm.AutoNATService = true
 		c.DHT.Mode = "server"
+	case ProfileHQ:
+		c.Swarm.ConnLow, c.Swarm.ConnHigh = 500, 2000
+		c.Swarm.MDNS = false
+		c.Swarm.AutoNATService = true
+		c.Swarm.RelayService = true
+		c.DHT.Mode = "server"
+		c.Search.Indexer = true
+		c.Search.RateLimit = 50
 	case ProfileTest:
 		c.Swarm.Listen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
 		c.Swarm.Bootstrap = []string{}
@@ -192,6 +220,22 @@ func (c Config) Validate() error {
 	case "unixfs-v0-2015", "unixfs-v1-2025":
 	default:
 		errs = append(errs, fmt.Errorf("import.profile: %q is not unixfs-v0-2015 or unixfs-v1-2025", c.Import.Profile))
+	}
+	for i, hq := range c.Search.HQs {
+		if strings.HasPrefix(hq, "/") {
+			m, err := ma.NewMultiaddr(hq)
+			if err == nil {
+				_, err = peer.AddrInfoFromP2pAddr(m)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("search.hqs[%d]: %q is not a multiaddr ending in /p2p/<peer ID>: %v", i, hq, err))
+			}
+		} else if _, err := peer.Decode(hq); err != nil {
+			errs = append(errs, fmt.Errorf("search.hqs[%d]: %q is not a multiaddr or peer ID: %v", i, hq, err))
+		}
+	}
+	if c.Search.Timeout < 0 || c.Search.RateLimit <= 0 {
+		errs = append(errs, fmt.Errorf("search: timeout must be positive and rate_limit above 0"))
 	}
 	if c.Provide.Interval < 0 {
 		errs = append(errs, fmt.Errorf("provide.interval: %s is negative", time.Duration(c.Provide.Interval)))
@@ -375,4 +419,17 @@ profile = {{q .Import.Profile}}
 enabled = {{.Provide.Enabled}}
 # How often everything pinned is announced again.
 interval = {{dur .Provide.Interval}}
+
+[search]
+# HQs (indexing peers) searched besides the local index, in parallel: full
+# multiaddrs (…/p2p/<peer ID>) or peer IDs. Any of them may be down.
+hqs = {{list .Search.HQs}}
+# How long a search waits for the HQs before answering with what it has.
+timeout = {{dur .Search.Timeout}}
+# Index every public activity of the network and backfill every log with a
+# gap (what an HQ does).
+indexer = {{.Search.Indexer}}
+# Searches per second one client may make (per IP over HTTP, per peer over
+# libp2p), with bursts of twice that.
+rate_limit = {{.Search.RateLimit}}
 `

@@ -298,6 +298,9 @@ func (n *Node) announceInCommunity(ctx context.Context, group string, c cid.Cid)
 // tracks reports whether the node keeps a whole log for did: local actors'
 // follows name it.
 func (n *Node) tracks(ctx context.Context, did string) bool {
+	if n.cfg.Search.Indexer {
+		return true // an HQ keeps every log whole
+	}
 	var k int
 	_ = n.db.db.QueryRowContext(ctx, `SELECT count(*) FROM follows f JOIN local_actors l ON l.did = f.follower WHERE f.followee = ?`, did).Scan(&k)
 	return k > 0

@@ -133,6 +133,7 @@ func (n *Node) storeEntries(ctx context.Context, es []entry) error {
 	if err := n.content.PutBlocks(ctx, bs); err != nil {
 		return fmt.Errorf("store %d activities: %w", len(es), err)
 	}
+	defer n.kickIndex()
 	return n.db.tx(ctx, func(tx *sql.Tx) error {
 		for _, e := range es {
 			res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO log_entries (actor, seq, cid, type, published) VALUES (?, ?, ?, ?, ?)`,

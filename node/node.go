@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/lyceum-oer/lyceum/index"
 	"github.com/lyceum-oer/lyceum/ipfs"
 	"github.com/lyceum-oer/lyceum/p2p"
 )
@@ -65,8 +66,14 @@ type Node struct {
 	rejected counters
 	accepted counters
 	ingestCh chan ingestItem
-	pages    pageCache
-	ingested atomic.Int64 // activities taken off ingestCh, for tests and benchmarks
+	// index is the bleve search index, fed from the log by indexLoop;
+	// indexMu guards swapping it (rebuild) and its checkpoint.
+	index       *index.Index
+	indexMu     sync.Mutex
+	indexKick   chan struct{}
+	searchLimit *searchLimiter
+	pages       pageCache
+	ingested    atomic.Int64 // activities taken off ingestCh, for tests and benchmarks
 
 	// ctx is the node's lifetime, for its own goroutines; Close cancels it
 	// and waits for them.
@@ -91,6 +98,8 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 		rejected: counters{m: map[string]*atomic.Int64{}}, accepted: counters{m: map[string]*atomic.Int64{}}}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.ingestCh = make(chan ingestItem, 4*maxIngestBatch)
+	n.indexKick = make(chan struct{}, 1)
+	n.searchLimit = newSearchLimiter(cfg.Search.RateLimit, 2*int(cfg.Search.RateLimit)+1)
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	defer func() {
 		if err != nil {
@@ -147,12 +156,23 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 	if err != nil {
 		return nil, wrapKind(KindUnavailable, "open the social store", err)
 	}
+	if err := n.openIndex(n.ctx); err != nil {
+		return nil, err
+	}
+	n.wg.Add(1)
+	go n.indexLoop(n.ctx)
 	if n.host != nil {
 		n.gossip, err = p2p.NewGossip(n.host.Libp2p(), n.validate, p2p.GossipConfig{Logger: o.log})
 		if err != nil {
 			return nil, err
 		}
 		n.host.Libp2p().SetStreamHandler(ProtocolLog, n.serveLogHeads)
+		n.host.Libp2p().SetStreamHandler(ProtocolSearch, n.serveSearch)
+		if cfg.Search.Indexer {
+			if err := n.gossip.Join(TopicIndex, n.onGossip); err != nil {
+				return nil, err
+			}
+		}
 		if err := n.resubscribe(n.ctx); err != nil {
 			return nil, fmt.Errorf("subscribe to followed actors: %w", err)
 		}
@@ -185,6 +205,10 @@ func (n *Node) closeParts() error {
 	if n.host != nil {
 		errs = append(errs, n.host.Close())
 		n.host = nil
+	}
+	if n.index != nil {
+		errs = append(errs, n.index.Close())
+		n.index = nil
 	}
 	if n.db != nil {
 		errs = append(errs, n.db.Close())

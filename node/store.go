@@ -38,6 +38,15 @@ CREATE TABLE IF NOT EXISTS log_entries (
 	published TEXT NOT NULL,
 	PRIMARY KEY (actor, seq)
 );
+CREATE TABLE IF NOT EXISTS node_state (
+	key   TEXT PRIMARY KEY,
+	value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS delisted (
+	id     TEXT PRIMARY KEY,
+	reason TEXT NOT NULL,
+	at     TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS blocked (
 	did    TEXT PRIMARY KEY,
 	reason TEXT NOT NULL DEFAULT ''

@@ -35,6 +35,9 @@ const (
 // Below, newest first. Paging through a log this way costs one round trip
 // per page instead of one per entry, as walking prev over bitswap does.
 type logRequest struct {
+	// Origins asks instead for the heads of every actor whose origin is the
+	// answering node (what an HQ asks a peer that connects).
+	Origins  bool   `json:"origins,omitempty"`
 	DID      string `json:"did,omitempty"`
 	Username string `json:"username,omitempty"`
 	Below    uint64 `json:"below,omitempty"`
@@ -49,7 +52,9 @@ type logHeadAnswer struct {
 	Head    string   `json:"head,omitempty"`
 	Seq     uint64   `json:"seq,omitempty"`
 	Entries [][]byte `json:"entries,omitempty"`
-	Error   string   `json:"error,omitempty"`
+	// Origins answers an Origins request.
+	Origins []logHeadAnswer `json:"origins,omitempty"`
+	Error   string          `json:"error,omitempty"`
 }
 
 // serveLogHeads answers ProtocolLog for any actor whose log the node has.
@@ -66,6 +71,9 @@ func (n *Node) serveLogHeads(s network.Stream) {
 }
 
 func (n *Node) answerLogHead(ctx context.Context, req logRequest) logHeadAnswer {
+	if req.Origins {
+		return n.answerOrigins(ctx)
+	}
 	did := req.DID
 	if did == "" {
 		if req.Username == "" {
@@ -113,6 +121,46 @@ func (n *Node) answerLogHead(ctx context.Context, req logRequest) logHeadAnswer 
 		ans.Entries = append(ans.Entries, data)
 	}
 	return ans
+}
+
+// answerOrigins lists the heads of the node's own actors.
+func (n *Node) answerOrigins(ctx context.Context) logHeadAnswer {
+	rows, err := n.db.db.QueryContext(ctx, `SELECT did FROM local_actors ORDER BY did LIMIT 1000`)
+	if err != nil {
+		return logHeadAnswer{Error: "cannot list actors"}
+	}
+	var dids []string
+	for rows.Next() {
+		var d string
+		rows.Scan(&d)
+		dids = append(dids, d)
+	}
+	rows.Close()
+	var ans logHeadAnswer
+	for _, d := range dids {
+		if seq, head, err := n.logHead(ctx, d); err == nil && seq > 0 {
+			ans.Origins = append(ans.Origins, logHeadAnswer{DID: d, Head: head, Seq: seq})
+		}
+	}
+	return ans
+}
+
+// syncOrigins brings the node up to date with every actor whose origin is
+// p: an HQ does it when a peer connects, which is how it catches up with a
+// node that published while the two were apart.
+func (n *Node) syncOrigins(ctx context.Context, p peer.ID) {
+	ans, err := n.askLogHead(ctx, p, logRequest{Origins: true})
+	if err != nil {
+		return
+	}
+	for _, o := range ans.Origins {
+		if n.isBlocked(ctx, o.DID) {
+			continue
+		}
+		if err := n.syncActor(ctx, o, p); err != nil && ctx.Err() == nil {
+			n.log.Debug("sync origin", "actor", o.DID, "peer", p, "err", err)
+		}
+	}
 }
 
 // askLogHead asks one peer for an actor's log head.
@@ -316,6 +364,15 @@ func (n *Node) syncLoop(ctx context.Context, interval time.Duration) {
 			only = ce.Peer
 		}
 		n.syncFollowed(ctx, only)
+		if n.cfg.Search.Indexer {
+			if only != "" {
+				n.syncOrigins(ctx, only)
+			} else {
+				for _, p := range n.host.Libp2p().Network().Peers() {
+					n.syncOrigins(ctx, p)
+				}
+			}
+		}
 	}
 }
 

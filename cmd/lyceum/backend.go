@@ -45,6 +45,11 @@ type backend interface {
 	Like(ctx context.Context, as, id string) (string, error)
 	Feed(ctx context.Context, limit int) ([]node.FeedItem, error)
 	RebuildViews(ctx context.Context) (int, error)
+
+	Search(ctx context.Context, q node.SearchQuery) (node.SearchResult, error)
+	Delist(ctx context.Context, id, reason string) error
+	Relist(ctx context.Context, id string) error
+	RebuildIndex(ctx context.Context) (int, error)
 }
 
 var (

@@ -150,7 +150,7 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags) error {
 		Blocks:  n.BlockService(),
 		Metrics: n.Metrics(),
 		Logger:  a.log,
-	}, n, n, n)
+	}, n, n, n, n)
 	if err != nil {
 		ln.Close()
 		return err

@@ -161,6 +161,9 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 invalid input, 4 not found,
 		a.feedCommand(),
 		a.showCommand(),
 		a.repairCommand(),
+		a.searchCommand(),
+		a.hqCommand(),
+		a.indexCommand(),
 	)
 	root.AddCommand(a.followCommands()...)
 	return root

@@ -38,6 +38,12 @@ func (a *app) newProgress(total int64, what string) *progress {
 	return p
 }
 
+// isTerminal reports whether w is a terminal.
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 // set moves the bar to n bytes done; safe from any goroutine.
 func (p *progress) set(n int64) {
 	if p.bar == nil {

@@ -1,0 +1,461 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	ma "github.com/multiformats/go-multiaddr"
+	"golang.org/x/time/rate"
+
+	"github.com/lyceum-oer/lyceum/index"
+)
+
+// ProtocolSearch answers search queries over libp2p: one JSON query in,
+// one JSON result out.
+const ProtocolSearch = protocol.ID("/lyceum/search/1.0.0")
+
+// Limits of ProtocolSearch.
+const (
+	maxSearchRequest = 8 << 10
+	maxSearchAnswer  = 4 << 20
+)
+
+// SearchQuery is a search as users give it.
+type SearchQuery = index.Query
+
+// SearchHit is one result, with the source that returned it.
+type SearchHit struct {
+	index.Hit
+	// Sources name where the hit came from: "local" or an HQ's peer ID.
+	Sources []string `json:"sources"`
+}
+
+// SearchResult merges the local index and every HQ that answered.
+type SearchResult struct {
+	Total  uint64                        `json:"total"`
+	Hits   []SearchHit                   `json:"hits"`
+	Facets map[string][]index.FacetCount `json:"facets"`
+	Page   int                           `json:"page"`
+	// Next is the page to ask for the following hits; 0 when there are none.
+	Next int `json:"next,omitempty"`
+	// Answered and Failed list the HQs by peer ID; Errors says why each
+	// failed one did not answer.
+	Answered []string          `json:"answered,omitempty"`
+	Failed   []string          `json:"failed,omitempty"`
+	Errors   map[string]string `json:"errors,omitempty"`
+}
+
+// openIndex opens the node's bleve index and catches it up with the log
+// entries stored since its checkpoint: the index is derived state, and an
+// acknowledged activity that a crash kept out of it is indexed at start.
+func (n *Node) openIndex(ctx context.Context) error {
+	ix, err := index.Open(filepath.Join(n.repo.Path(), "index"))
+	if err != nil {
+		return fmt.Errorf("open search index: %w", err)
+	}
+	n.index = ix
+	return n.catchUpIndex(ctx)
+}
+
+// catchUpIndex feeds the index the log entries after its checkpoint (the
+// rowid of the last log entry it holds, kept in SQLite).
+func (n *Node) catchUpIndex(ctx context.Context) error {
+	n.indexMu.Lock()
+	defer n.indexMu.Unlock()
+	var done int64
+	_ = n.db.db.QueryRowContext(ctx, `SELECT value FROM node_state WHERE key = 'index_checkpoint'`).Scan(&done)
+	for {
+		rows, err := n.db.db.QueryContext(ctx, `SELECT rowid, cid FROM log_entries WHERE rowid > ? ORDER BY rowid LIMIT 1000`, done)
+		if err != nil {
+			return fmt.Errorf("index catch-up: %w", err)
+		}
+		type row struct {
+			id  int64
+			cid string
+		}
+		var batch []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.cid); err != nil {
+				rows.Close()
+				return err
+			}
+			batch = append(batch, r)
+		}
+		rows.Close()
+		if len(batch) == 0 {
+			return nil
+		}
+		var es []entry
+		for _, r := range batch {
+			c, err := cid.Decode(r.cid)
+			if err != nil {
+				continue
+			}
+			e, err := n.loadEntry(ctx, c)
+			if err != nil {
+				return fmt.Errorf("index catch-up: %w", err)
+			}
+			es = append(es, e)
+		}
+		if err := n.index.Apply(ctx, n.indexDocs(ctx, es)); err != nil {
+			return fmt.Errorf("index catch-up: %w", err)
+		}
+		done = batch[len(batch)-1].id
+		if _, err := n.db.db.ExecContext(ctx, `INSERT INTO node_state (key, value) VALUES ('index_checkpoint', ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, done); err != nil {
+			return err
+		}
+	}
+}
+
+// indexDocs adds to each entry the handles the index shows.
+func (n *Node) indexDocs(ctx context.Context, es []entry) []index.Doc {
+	handles := map[string]string{}
+	handle := func(did string) string {
+		if did == "" {
+			return ""
+		}
+		if h, ok := handles[did]; ok {
+			return h
+		}
+		var h string
+		_ = n.db.db.QueryRowContext(ctx, `SELECT username || '@' || node FROM actors WHERE did = ?`, did).Scan(&h)
+		handles[did] = h
+		return h
+	}
+	docs := make([]index.Doc, 0, len(es))
+	for _, e := range es {
+		docs = append(docs, index.Doc{Activity: e.act, CID: e.cid.String(), AuthorHandle: handle(e.act.Actor), CommunityHandle: handle(communityOf(e.act))})
+	}
+	return docs
+}
+
+// RebuildIndex empties the search index and feeds it every stored log
+// entry again.
+func (n *Node) RebuildIndex(ctx context.Context) (int, error) {
+	n.indexMu.Lock()
+	if err := n.index.Close(); err != nil {
+		n.indexMu.Unlock()
+		return 0, fmt.Errorf("close index: %w", err)
+	}
+	path := filepath.Join(n.repo.Path(), "index")
+	if err := os.RemoveAll(path); err != nil {
+		n.indexMu.Unlock()
+		return 0, fmt.Errorf("remove index: %w", err)
+	}
+	ix, err := index.Open(path)
+	if err != nil {
+		n.indexMu.Unlock()
+		return 0, fmt.Errorf("create index: %w", err)
+	}
+	n.index = ix
+	if _, err := n.db.db.ExecContext(ctx, `DELETE FROM node_state WHERE key = 'index_checkpoint'`); err != nil {
+		n.indexMu.Unlock()
+		return 0, err
+	}
+	n.indexMu.Unlock()
+	if err := n.catchUpIndex(ctx); err != nil {
+		return 0, err
+	}
+	rows, err := n.db.db.QueryContext(ctx, `SELECT id, reason FROM delisted`)
+	if err != nil {
+		return 0, err
+	}
+	var delisted [][2]string
+	for rows.Next() {
+		var d [2]string
+		rows.Scan(&d[0], &d[1])
+		delisted = append(delisted, d)
+	}
+	rows.Close()
+	for _, d := range delisted {
+		if err := n.index.Delist(ctx, d[0], d[1]); err != nil {
+			return 0, err
+		}
+	}
+	c, err := n.index.Count()
+	return int(c), err
+}
+
+// kickIndex wakes indexLoop; it never blocks.
+func (n *Node) kickIndex() {
+	select {
+	case n.indexKick <- struct{}{}:
+	default:
+	}
+}
+
+// indexLoop feeds the search index from the log, after each commit, off
+// the path that acknowledges activities: the index trails the log by a
+// batch at most and catches up from its checkpoint after a crash.
+func (n *Node) indexLoop(ctx context.Context) {
+	defer n.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.indexKick:
+		}
+		if err := n.catchUpIndex(ctx); err != nil && ctx.Err() == nil {
+			n.log.Warn("index", "err", err)
+		}
+	}
+}
+
+// WaitIndexed blocks until the search index holds every stored log entry;
+// for tests and benchmarks.
+func (n *Node) WaitIndexed(ctx context.Context) error {
+	return n.catchUpIndex(ctx)
+}
+
+// searchLocal asks the node's own index.
+func (n *Node) searchLocal(ctx context.Context, q SearchQuery) (index.Result, error) {
+	n.indexMu.Lock()
+	ix := n.index
+	n.indexMu.Unlock()
+	res, err := ix.Search(ctx, q)
+	if err != nil {
+		return index.Result{}, wrapKind(KindInvalid, "search", err)
+	}
+	return res, nil
+}
+
+// Search asks the local index and every configured HQ in parallel, waits
+// for the HQs until the deadline, and merges the answers: hits are
+// deduplicated by resource ID (the newest version wins), facets added up
+// from the largest answer. An HQ that does not answer is named in Failed;
+// the local answer is always there.
+func (n *Node) Search(ctx context.Context, q SearchQuery) (SearchResult, error) {
+	if q.Page <= 0 {
+		q.Page = 1
+	}
+	if q.Size <= 0 {
+		q.Size = 20
+	}
+	type answer struct {
+		source string
+		res    index.Result
+		err    error
+	}
+	hqs := n.cfg.Search.HQs
+	answers := make(chan answer, len(hqs)+1)
+	go func() {
+		res, err := n.searchLocal(ctx, q)
+		answers <- answer{source: "local", res: res, err: err}
+	}()
+	timeout := time.Duration(n.cfg.Search.Timeout)
+	if timeout <= 0 {
+		timeout = 3 * time.Second
+	}
+	hctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for _, hq := range hqs {
+		go func(hq string) {
+			res, src, err := n.searchHQ(hctx, hq, q)
+			if src == "" {
+				src = hq
+			}
+			answers <- answer{source: src, res: res, err: err}
+		}(hq)
+	}
+	out := SearchResult{Page: q.Page, Facets: map[string][]index.FacetCount{}, Errors: map[string]string{}}
+	byID := map[string]int{}
+	for range len(hqs) + 1 {
+		a := <-answers
+		if a.err != nil {
+			if a.source == "local" {
+				return SearchResult{}, a.err
+			}
+			out.Failed = append(out.Failed, a.source)
+			out.Errors[a.source] = a.err.Error()
+			continue
+		}
+		if a.source != "local" {
+			out.Answered = append(out.Answered, a.source)
+		}
+		if a.res.Total > out.Total {
+			out.Total = a.res.Total
+			out.Facets = a.res.Facets
+		}
+		for _, h := range a.res.Hits {
+			if i, ok := byID[h.ID]; ok {
+				out.Hits[i].Sources = append(out.Hits[i].Sources, a.source)
+				if h.Version > out.Hits[i].Version {
+					out.Hits[i].Hit = h
+				}
+				continue
+			}
+			byID[h.ID] = len(out.Hits)
+			out.Hits = append(out.Hits, SearchHit{Hit: h, Sources: []string{a.source}})
+		}
+	}
+	sortHits(out.Hits, q.Sort)
+	if len(out.Hits) > q.Size {
+		out.Hits = out.Hits[:q.Size]
+	}
+	if uint64(q.Page*q.Size) < out.Total {
+		out.Next = q.Page + 1
+	}
+	sort.Strings(out.Failed)
+	return out, nil
+}
+
+func sortHits(hs []SearchHit, by string) {
+	sort.SliceStable(hs, func(i, j int) bool {
+		switch by {
+		case "newest":
+			return hs[i].Published.After(hs[j].Published)
+		case "popular":
+			return hs[i].Likes > hs[j].Likes
+		}
+		return hs[i].Score > hs[j].Score
+	})
+}
+
+// searchHQ sends q to one HQ over ProtocolSearch. hq is a full multiaddr
+// or a peer ID.
+func (n *Node) searchHQ(ctx context.Context, hq string, q SearchQuery) (index.Result, string, error) {
+	if n.host == nil {
+		return index.Result{}, "", errors.New("offline")
+	}
+	var info peer.AddrInfo
+	if strings.HasPrefix(hq, "/") {
+		m, err := ma.NewMultiaddr(hq)
+		if err != nil {
+			return index.Result{}, "", err
+		}
+		ai, err := peer.AddrInfoFromP2pAddr(m)
+		if err != nil {
+			return index.Result{}, "", err
+		}
+		info = *ai
+	} else {
+		id, err := peer.Decode(hq)
+		if err != nil {
+			return index.Result{}, "", err
+		}
+		info.ID = id
+	}
+	src := info.ID.String()
+	if err := n.host.Libp2p().Connect(ctx, info); err != nil {
+		return index.Result{}, src, fmt.Errorf("unreachable: %w", err)
+	}
+	s, err := n.host.Libp2p().NewStream(ctx, info.ID, ProtocolSearch)
+	if err != nil {
+		return index.Result{}, src, fmt.Errorf("no search service: %w", err)
+	}
+	defer s.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = s.SetDeadline(dl)
+	}
+	if err := json.NewEncoder(s).Encode(q); err != nil {
+		_ = s.Reset()
+		return index.Result{}, src, err
+	}
+	_ = s.CloseWrite()
+	var ans struct {
+		Result index.Result `json:"result"`
+		Error  string       `json:"error,omitempty"`
+	}
+	if err := json.NewDecoder(bufio.NewReader(io.LimitReader(s, maxSearchAnswer))).Decode(&ans); err != nil {
+		return index.Result{}, src, fmt.Errorf("did not answer: %w", err)
+	}
+	if ans.Error != "" {
+		return index.Result{}, src, errors.New(ans.Error)
+	}
+	return ans.Result, src, nil
+}
+
+// searchLimiter rate-limits search clients, by peer or by IP.
+type searchLimiter struct {
+	mu    sync.Mutex
+	per   map[string]*rate.Limiter
+	rate  rate.Limit
+	burst int
+}
+
+func newSearchLimiter(perSecond float64, burst int) *searchLimiter {
+	return &searchLimiter{per: map[string]*rate.Limiter{}, rate: rate.Limit(perSecond), burst: burst}
+}
+
+// Allow reports whether client may search now.
+func (l *searchLimiter) Allow(client string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim, ok := l.per[client]
+	if !ok {
+		if len(l.per) > 100000 {
+			l.per = map[string]*rate.Limiter{} // forget everyone rather than grow without bound
+		}
+		lim = rate.NewLimiter(l.rate, l.burst)
+		l.per[client] = lim
+	}
+	return lim.Allow()
+}
+
+// AllowSearch applies the node's search rate limit to a client (an IP for
+// HTTP, a peer ID for libp2p).
+func (n *Node) AllowSearch(client string) bool { return n.searchLimit.Allow(client) }
+
+// serveSearch answers ProtocolSearch from the local index: on an HQ, the
+// whole network's.
+func (n *Node) serveSearch(s network.Stream) {
+	defer s.Close()
+	_ = s.SetDeadline(time.Now().Add(10 * time.Second))
+	type reply struct {
+		Result index.Result `json:"result"`
+		Error  string       `json:"error,omitempty"`
+	}
+	if !n.AllowSearch(s.Conn().RemotePeer().String()) {
+		_ = json.NewEncoder(s).Encode(reply{Error: "rate limited: slow down"})
+		return
+	}
+	var q SearchQuery
+	if err := json.NewDecoder(io.LimitReader(s, maxSearchRequest)).Decode(&q); err != nil {
+		_ = s.Reset()
+		return
+	}
+	res, err := n.searchLocal(n.ctx, q)
+	if err != nil {
+		_ = json.NewEncoder(s).Encode(reply{Error: err.Error()})
+		return
+	}
+	_ = json.NewEncoder(s).Encode(reply{Result: res})
+}
+
+// Delist hides a resource from this node's search results (HQ
+// moderation); the origin keeps it. The reason is recorded.
+func (n *Node) Delist(ctx context.Context, id, reason string) error {
+	if reason == "" {
+		return invalidf("say why: --reason")
+	}
+	if err := n.index.Delist(ctx, id, reason); err != nil {
+		return fmt.Errorf("delist %s: %w", id, err)
+	}
+	_, err := n.db.db.ExecContext(ctx, `INSERT OR REPLACE INTO delisted (id, reason, at) VALUES (?, ?, ?)`, id, reason, time.Now().UTC().Format(time.RFC3339))
+	return err
+}
+
+// Relist undoes Delist.
+func (n *Node) Relist(ctx context.Context, id string) error {
+	if err := n.index.Relist(ctx, id); err != nil {
+		return fmt.Errorf("relist %s: %w", id, err)
+	}
+	_, err := n.db.db.ExecContext(ctx, `DELETE FROM delisted WHERE id = ?`, id)
+	return err
+}
