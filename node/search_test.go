@@ -147,13 +147,17 @@ func TestHQIndexesTheNetworkAndNodesSearchIt(t *testing.T) {
 			t.Fatal("delisted item still in the HQ's results")
 		}
 	}
-	origin := nodes[0]
-	for _, n := range nodes {
+	var origin *Node
+	for _, n := range append(nodes, lone) {
 		if v, err := n.ShowResource(ctx, victim); err == nil && v.Author != "" {
 			origin = n
 			break
 		}
 	}
+	if origin == nil {
+		t.Fatalf("no node is the origin of %s", victim)
+	}
+	origin.WaitIndexed(ctx)
 	loc, _ := origin.searchLocal(ctx, SearchQuery{Text: "fractions", Language: "en", Size: 100})
 	found := false
 	for _, h := range loc.Hits {
