@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -255,10 +256,17 @@ func TestDeleteLeavesFeedsButNotPins(t *testing.T) {
 	res := mustPublish(t, origin, "alice", "To be deleted")
 	waitFor(t, "the resource", 20*time.Second, func() bool { return len(feedTitles(t, f)) == 1 })
 	fileCID, _ := ParseCID(res.FileCID)
-	if err := f.Pin(ctx, fileCID); err != nil {
+	// The follower keeps a pinned copy; it takes it as a CAR, so that this
+	// test does not depend on bitswap (tested in ipfs/ and cmd/).
+	var car bytes.Buffer
+	if err := origin.ExportCAR(ctx, fileCID, &car); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := origin.DeleteResource(ctx, res.ID); err != nil {
+	if _, err := f.ImportCAR(ctx, &car); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	if _, err = origin.DeleteResource(ctx, res.ID); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the delete", 20*time.Second, func() bool { return len(feedTitles(t, f)) == 0 })
