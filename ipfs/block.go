@@ -69,6 +69,11 @@ func (c *Content) PutBlocks(ctx context.Context, bs []Block) error {
 // GetBlock returns the bytes of one block, from the store or, when online,
 // from the network (bitswap verifies them against k).
 func (c *Content) GetBlock(ctx context.Context, k cid.Cid) ([]byte, error) {
+	// Local first: a bitswap session lives as long as ctx, which for the
+	// node's own loops is the node's lifetime.
+	if b, err := c.store.bs.Get(ctx, k); err == nil {
+		return b.RawData(), nil
+	}
 	b, err := blockservice.NewSession(ctx, c.bserv).GetBlock(ctx, k)
 	if err != nil {
 		return nil, fmt.Errorf("get block %s: %w", k, notFound(err))
