@@ -34,6 +34,14 @@ type Social interface {
 	Feed(ctx context.Context, limit int) ([]node.FeedItem, error)
 	// RebuildViews replays the stored logs into fresh views.
 	RebuildViews(ctx context.Context) (int, error)
+	// BlockActor drops everything from an actor from now on.
+	BlockActor(ctx context.Context, did, reason string) error
+}
+
+// BlockRequest is the body of POST /api/v1/block.
+type BlockRequest struct {
+	Actor  string `json:"actor"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // ActorRequest is the body of POST /api/v1/actors.
@@ -82,6 +90,7 @@ func (s *Server) socialRoutes() {
 	s.mux.HandleFunc("POST /api/v1/like", s.requireToken(s.apiLike))
 	s.mux.HandleFunc("GET /api/v1/feed", s.requireToken(s.apiFeed))
 	s.mux.HandleFunc("POST /api/v1/repair/rebuild-views", s.requireToken(s.apiRebuildViews))
+	s.mux.HandleFunc("POST /api/v1/block", s.requireToken(s.apiBlock))
 }
 
 // answer writes v, or the error.
@@ -188,6 +197,15 @@ func (s *Server) apiFeed(w http.ResponseWriter, r *http.Request) {
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 	items, err := s.social.Feed(r.Context(), limit)
 	s.answer(w, items, err)
+}
+
+func (s *Server) apiBlock(w http.ResponseWriter, r *http.Request) {
+	var req BlockRequest
+	if err := readJSON(r, &req); err != nil {
+		writeError(w, s.log, err)
+		return
+	}
+	s.answer(w, req, s.social.BlockActor(r.Context(), req.Actor, req.Reason))
 }
 
 func (s *Server) apiRebuildViews(w http.ResponseWriter, r *http.Request) {

@@ -86,6 +86,12 @@ func (c *Client) Feed(ctx context.Context, limit int) ([]node.FeedItem, error) {
 	return out, c.getJSON(ctx, http.MethodGet, "/api/v1/feed?limit="+strconv.Itoa(limit), nil, "", &out)
 }
 
+// BlockActor makes the node drop everything from an actor.
+func (c *Client) BlockActor(ctx context.Context, did, reason string) error {
+	var out BlockRequest
+	return c.postJSON(ctx, http.MethodPost, "/api/v1/block", BlockRequest{Actor: did, Reason: reason}, &out)
+}
+
 // RebuildViews replays the logs into fresh views.
 func (c *Client) RebuildViews(ctx context.Context) (int, error) {
 	var out RebuildResponse

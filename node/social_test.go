@@ -243,6 +243,24 @@ func TestGossipRejectsForgedReplayedAndOversizedButNotTheHonest(t *testing.T) {
 	}
 }
 
+func TestValidatorRejectsBlockedActors(t *testing.T) {
+	n := mustSocialNode(t)
+	ctx := context.Background()
+	e := signedLog(t, 1)[0]
+	if v, _ := n.validate(ctx, "someone", TopicIndex, e.data); v != p2p.Accept {
+		t.Fatalf("verdict %v before the block, want accept", v)
+	}
+	if err := n.BlockActor(ctx, e.act.Actor, "spam"); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := n.validate(ctx, "someone", TopicIndex, e.data); v != p2p.Reject {
+		t.Fatalf("verdict %v after the block, want reject", v)
+	}
+	if n.GossipStats()[ReasonBlocked] != 1 {
+		t.Fatalf("not counted: %v", n.GossipStats())
+	}
+}
+
 func TestDeleteLeavesFeedsButNotPins(t *testing.T) {
 	origin := mustSocialNode(t)
 	alice := mustPerson(t, origin, "alice")

@@ -45,6 +45,7 @@ type backend interface {
 	Like(ctx context.Context, as, id string) (string, error)
 	Feed(ctx context.Context, limit int) ([]node.FeedItem, error)
 	RebuildViews(ctx context.Context) (int, error)
+	BlockActor(ctx context.Context, did, reason string) error
 
 	Search(ctx context.Context, q node.SearchQuery) (node.SearchResult, error)
 	Delist(ctx context.Context, id, reason string) error

@@ -378,6 +378,26 @@ func (a *app) showCommand() *cobra.Command {
 	return cmd
 }
 
+func (a *app) blockCommand() *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "block DID",
+		Short: "Drop everything from an actor: its gossip is rejected and its peers scored down",
+		Args:  exactArgs(1, "one did:key"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withBackend(cmd.Context(), func(b backend) error {
+				if err := b.BlockActor(cmd.Context(), args[0], reason); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "blocked %s\n", args[0])
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded)")
+	return cmd
+}
+
 func (a *app) repairCommand() *cobra.Command {
 	var rebuild bool
 	cmd := &cobra.Command{
