@@ -168,16 +168,9 @@ func (n *Node) defaultActor(ctx context.Context, as string) (string, error) {
 		}
 		return did, nil
 	}
-	rows, err := n.db.db.QueryContext(ctx, `SELECT did FROM local_actors WHERE type = 'Person'`)
+	dids, err := n.db.strings(ctx, `SELECT did FROM local_actors WHERE type = 'Person'`)
 	if err != nil {
 		return "", err
-	}
-	defer rows.Close()
-	var dids []string
-	for rows.Next() {
-		var d string
-		rows.Scan(&d)
-		dids = append(dids, d)
 	}
 	switch len(dids) {
 	case 0:

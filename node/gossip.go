@@ -458,18 +458,11 @@ func (n *Node) unsubscribe(did string) {
 // resubscribe joins the topics of every followee and local community, at
 // start.
 func (n *Node) resubscribe(ctx context.Context) error {
-	rows, err := n.db.db.QueryContext(ctx, `SELECT f.followee FROM follows f JOIN local_actors l ON l.did = f.follower
+	dids, err := n.db.strings(ctx, `SELECT f.followee FROM follows f JOIN local_actors l ON l.did = f.follower
 		UNION SELECT did FROM local_actors WHERE type = 'Group'`)
 	if err != nil {
 		return err
 	}
-	var dids []string
-	for rows.Next() {
-		var d string
-		rows.Scan(&d)
-		dids = append(dids, d)
-	}
-	rows.Close()
 	for _, d := range dids {
 		n.subscribe(d)
 	}

@@ -136,6 +136,24 @@ func openSocialStore(path string) (*socialStore, error) {
 
 func (s *socialStore) Close() error { return s.db.Close() }
 
+// strings runs a query whose rows are one text column and returns them.
+func (s *socialStore) strings(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // tx runs f in a transaction, committed when f returns nil.
 func (s *socialStore) tx(ctx context.Context, f func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)

@@ -125,17 +125,10 @@ func (n *Node) answerLogHead(ctx context.Context, req logRequest) logHeadAnswer 
 
 // answerOrigins lists the heads of the node's own actors.
 func (n *Node) answerOrigins(ctx context.Context) logHeadAnswer {
-	rows, err := n.db.db.QueryContext(ctx, `SELECT did FROM local_actors ORDER BY did LIMIT 1000`)
+	dids, err := n.db.strings(ctx, `SELECT did FROM local_actors ORDER BY did LIMIT 1000`)
 	if err != nil {
 		return logHeadAnswer{Error: "cannot list actors"}
 	}
-	var dids []string
-	for rows.Next() {
-		var d string
-		rows.Scan(&d)
-		dids = append(dids, d)
-	}
-	rows.Close()
 	var ans logHeadAnswer
 	for _, d := range dids {
 		if seq, head, err := n.logHead(ctx, d); err == nil && seq > 0 {
@@ -302,18 +295,11 @@ func (n *Node) ingestLog(ctx context.Context, e entry, from peer.ID) error {
 // fetchAnnounced fetches the activities a community announced that the node
 // lacks: a community's log lists its posts, their authors' logs hold them.
 func (n *Node) fetchAnnounced(ctx context.Context, group string) error {
-	rows, err := n.db.db.QueryContext(ctx, `SELECT a.activity_cid FROM announces a
+	want, err := n.db.strings(ctx, `SELECT a.activity_cid FROM announces a
 		WHERE a.community = ? AND NOT EXISTS (SELECT 1 FROM log_entries e WHERE e.cid = a.activity_cid)`, group)
 	if err != nil {
 		return err
 	}
-	var want []string
-	for rows.Next() {
-		var s string
-		rows.Scan(&s)
-		want = append(want, s)
-	}
-	rows.Close()
 	for _, s := range want {
 		c, err := cid.Decode(s)
 		if err != nil {
