@@ -85,21 +85,16 @@ func (n *Node) validate(ctx context.Context, from peer.ID, topic string, data []
 		n.rejected.inc(ReasonOversized)
 		return p2p.Reject, nil
 	}
-	a, err := activity.Decode(data)
-	if err != nil {
-		n.rejected.inc(ReasonMalformed)
-		return p2p.Reject, nil
-	}
-	if a.Proof == nil {
-		n.rejected.inc(ReasonUnsigned)
-		return p2p.Reject, nil
-	}
+	// One decode and one verification per message: this is the hot path.
 	e, err := verifyBlock(data)
 	if err != nil {
-		if errors.Is(err, activity.ErrMalformed) {
-			n.rejected.inc(ReasonMalformed)
-		} else {
+		switch {
+		case errors.Is(err, activity.ErrUnsigned):
+			n.rejected.inc(ReasonUnsigned)
+		case errors.Is(err, activity.ErrBadSignature), errors.Is(err, activity.ErrBadKey):
 			n.rejected.inc(ReasonBadSig)
+		default:
+			n.rejected.inc(ReasonMalformed)
 		}
 		return p2p.Reject, nil
 	}
