@@ -51,8 +51,19 @@ type GossipConfig struct {
 	// every peer in the topic, so a publication goes out at once, before
 	// the first heartbeat has built a mesh.
 	NoFloodPublish bool
+	// Tracer, if set, sees every GossipSub event (the simulator's
+	// measurements).
+	Tracer pubsub.RawTracer
 	// Logger; nil = slog.Default().
 	Logger *slog.Logger
+}
+
+// DefaultGossipParams are the GossipSub parameters Lyceum runs with:
+// go-libp2p-pubsub's defaults (D=6, Dlo=5, Dhi=12, 1 s heartbeat,
+// IDONTWANT above 1 KiB). simnet measures them side by side with
+// alternatives; change them only with its figures.
+func DefaultGossipParams() pubsub.GossipSubParams {
+	return pubsub.DefaultGossipSubParams()
 }
 
 // Gossip is GossipSub over a host, with one validator for every topic and
@@ -114,6 +125,9 @@ func NewGossip(h host.Host, v Validator, cfg GossipConfig) (*Gossip, error) {
 	}
 	if cfg.Params != nil {
 		opts = append(opts, pubsub.WithGossipSubParams(*cfg.Params))
+	}
+	if cfg.Tracer != nil {
+		opts = append(opts, pubsub.WithRawTracer(cfg.Tracer))
 	}
 	if g.scored {
 		opts = append(opts,

@@ -241,8 +241,14 @@ func (h *Host) ID() peer.ID { return h.host.ID() }
 // over it (bitswap, gossip).
 func (h *Host) Libp2p() host.Host { return h.host }
 
-// Routing is the dual DHT, for content routing and providing.
-func (h *Host) Routing() routing.Routing { return h.dht }
+// Routing is the dual DHT, for content routing and providing; nil when
+// the host runs without a DHT (Attach).
+func (h *Host) Routing() routing.Routing {
+	if h.dht == nil {
+		return nil
+	}
+	return h.dht
+}
 
 // DHT is the dual DHT itself, for callers that need its WAN or LAN half.
 func (h *Host) DHT() *dual.DHT { return h.dht }
