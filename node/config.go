@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
+	"net/url"
 	"strings"
 	"text/template"
 	"time"
@@ -47,6 +49,85 @@ type Config struct {
 	Import  ImportConfig  `toml:"import"`
 	Provide ProvideConfig `toml:"provide"`
 	Search  SearchConfig  `toml:"search"`
+	Gateway GatewayConfig `toml:"gateway"`
+}
+
+// GatewayConfig is the public side of the HTTP server: HTTPS and the
+// ActivityPub bridge to the fediverse.
+type GatewayConfig struct {
+	// PublicURL is the base URL the fediverse reaches this node at, e.g.
+	// https://lyceum.example.org (no path). Empty leaves the ActivityPub
+	// bridge off. Everything the bridge emits starts with it.
+	PublicURL string `toml:"public_url"`
+	// TLSCert and TLSKey are PEM files: when both are set, the HTTP server
+	// speaks HTTPS itself. Leave them empty behind a TLS reverse proxy.
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
+	// TrustedProxies are the addresses or networks (CIDR) of reverse
+	// proxies whose X-Forwarded-Host and X-Forwarded-Proto are believed.
+	TrustedProxies []string `toml:"trusted_proxies"`
+	// AuthorizedFetch makes actor, object and collection documents answer
+	// only signed requests (Mastodon's secure mode).
+	AuthorizedFetch bool `toml:"authorized_fetch"`
+	// AllowPrivateNetworks are networks (CIDR) that outgoing fediverse
+	// requests may reach although they are private, loopback or
+	// link-local; by default only public addresses are dialled.
+	AllowPrivateNetworks []string `toml:"allow_private_networks"`
+	// InboxRate is the inbox POSTs per second one remote server may make,
+	// with bursts of ten times that.
+	InboxRate float64 `toml:"inbox_rate"`
+}
+
+// TrustedProxyPrefixes parses gateway.trusted_proxies.
+func (g GatewayConfig) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	return parsePrefixes("gateway.trusted_proxies", g.TrustedProxies)
+}
+
+// AllowedPrivatePrefixes parses gateway.allow_private_networks.
+func (g GatewayConfig) AllowedPrivatePrefixes() ([]netip.Prefix, error) {
+	return parsePrefixes("gateway.allow_private_networks", g.AllowPrivateNetworks)
+}
+
+// parsePrefixes reads CIDR networks or single addresses.
+func parsePrefixes(key string, ss []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(ss))
+	for i, s := range ss {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, invalidf("%s[%d]: %q is neither an address nor a CIDR network", key, i, s)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// validate checks the gateway keys.
+func (g GatewayConfig) validate() []error {
+	var errs []error
+	if g.PublicURL != "" {
+		u, err := url.Parse(g.PublicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+			strings.TrimRight(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("gateway.public_url: %q is not a base URL like https://lyceum.example.org", g.PublicURL))
+		}
+	}
+	if (g.TLSCert == "") != (g.TLSKey == "") {
+		errs = append(errs, fmt.Errorf("gateway.tls_cert and gateway.tls_key: give both files or neither"))
+	}
+	if _, err := g.TrustedProxyPrefixes(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := g.AllowedPrivatePrefixes(); err != nil {
+		errs = append(errs, err)
+	}
+	if !(g.InboxRate > 0) || g.InboxRate > 1e6 {
+		errs = append(errs, fmt.Errorf("gateway.inbox_rate: %v: want a rate above 0", g.InboxRate))
+	}
+	return errs
 }
 
 // SearchConfig is where searches go, and, on an HQ, what it indexes.
@@ -157,6 +238,7 @@ func DefaultConfig(profile string) (Config, error) {
 		Import:  ImportConfig{Profile: "unixfs-v0-2015"},
 		Provide: ProvideConfig{Enabled: true, Interval: Duration(22 * time.Hour)},
 		Search:  SearchConfig{HQs: []string{}, Timeout: Duration(3 * time.Second), RateLimit: 20},
+		Gateway: GatewayConfig{TrustedProxies: []string{}, AllowPrivateNetworks: []string{}, InboxRate: 20},
 	}
 	for _, a := range dht.DefaultBootstrapPeers {
 		c.Swarm.Bootstrap = append(c.Swarm.Bootstrap, a.String())
@@ -185,6 +267,7 @@ func DefaultConfig(profile string) (Config, error) {
 		c.Swarm.MaxMemoryMiB = 256
 		c.DHT.LoopbackOnLAN = true
 		c.HTTP.Listen = "127.0.0.1:0"
+		c.Gateway.AllowPrivateNetworks = []string{"127.0.0.0/8", "::1/128"}
 	default:
 		return Config{}, invalidf("unknown profile %q (want one of %s)", profile, strings.Join(Profiles, ", "))
 	}
@@ -240,6 +323,7 @@ func (c Config) Validate() error {
 	if c.Provide.Interval < 0 {
 		errs = append(errs, fmt.Errorf("provide.interval: %s is negative", time.Duration(c.Provide.Interval)))
 	}
+	errs = append(errs, c.Gateway.validate()...)
 	if len(errs) > 0 {
 		return &Error{Kind: KindInvalid, Msg: "config: " + errors.Join(errs...).Error()}
 	}
@@ -432,4 +516,27 @@ indexer = {{.Search.Indexer}}
 # Searches per second one client may make (per IP over HTTP, per peer over
 # libp2p), with bursts of twice that.
 rate_limit = {{.Search.RateLimit}}
+
+[gateway]
+# The public base URL of this node for the fediverse (ActivityPub), e.g.
+# "https://lyceum.example.org". Empty: the ActivityPub bridge is off. Other
+# servers look WebFinger up over https, so serve HTTPS (tls_cert/tls_key
+# below) or put a TLS reverse proxy in front.
+public_url = {{q .Gateway.PublicURL}}
+# PEM certificate chain and key: when both are set, the HTTP server speaks
+# HTTPS on http.listen. Empty behind a TLS reverse proxy.
+tls_cert = {{q .Gateway.TLSCert}}
+tls_key = {{q .Gateway.TLSKey}}
+# Addresses or CIDR networks of reverse proxies whose X-Forwarded-Host and
+# X-Forwarded-Proto headers are believed; nobody else's are.
+trusted_proxies = {{list .Gateway.TrustedProxies}}
+# Answer ActivityPub document fetches only when signed (Mastodon's secure
+# mode); WebFinger, NodeInfo and the instance actor stay open.
+authorized_fetch = {{.Gateway.AuthorizedFetch}}
+# CIDR networks that outgoing fediverse requests may reach although they
+# are private, loopback or link-local (by default only public addresses).
+allow_private_networks = {{list .Gateway.AllowPrivateNetworks}}
+# Inbox deliveries per second one remote server may make (bursts of ten
+# times that); more are answered 429.
+inbox_rate = {{.Gateway.InboxRate}}
 `

@@ -135,3 +135,29 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestGatewayConfigIsCheckedKeyByKey(t *testing.T) {
+	for _, tc := range []struct{ name, toml, want string }{
+		{"a public URL with a path is refused", "public_url = 'https://x.org/lyceum'", "gateway.public_url"},
+		{"a public URL of another scheme is refused", "public_url = 'ftp://x.org'", "gateway.public_url"},
+		{"a certificate without its key is refused", "tls_cert = 'c.pem'", "gateway.tls_cert"},
+		{"a proxy that is not an address is refused", "trusted_proxies = ['proxy.local']", "gateway.trusted_proxies[0]"},
+		{"a private network that is not a CIDR is refused", "allow_private_networks = ['10.0.0.0/33']", "gateway.allow_private_networks[0]"},
+		{"a zero inbox rate is refused", "inbox_rate = 0", "gateway.inbox_rate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig(strings.NewReader("[gateway]\n" + tc.toml + "\n"))
+			if err == nil || KindOf(err) != KindInvalid || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want an invalid-config error naming %s", err, tc.want)
+			}
+		})
+	}
+	c, err := ParseConfig(strings.NewReader("[gateway]\npublic_url = 'https://lyceum.example.org/'\ntrusted_proxies = ['127.0.0.1', '10.0.0.0/8']\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, _ := c.Gateway.TrustedProxyPrefixes()
+	if len(ps) != 2 || ps[0].String() != "127.0.0.1/32" || ps[1].String() != "10.0.0.0/8" {
+		t.Fatalf("trusted proxies = %v", ps)
+	}
+}
