@@ -68,6 +68,16 @@ type Config struct {
 	MaxUploadBytes int64
 	// Logger; nil = slog.Default().
 	Logger *slog.Logger
+	// Fediverse, when set, mounts the ActivityPub bridge
+	// (gateway/fediverse): /.well-known/webfinger, host-meta, nodeinfo and
+	// /ap/.
+	Fediverse Mounter
+}
+
+// Mounter is a part of the HTTP surface that registers its own handlers.
+type Mounter interface {
+	// Register adds the part's handlers to mux.
+	Register(mux *http.ServeMux)
 }
 
 // DefaultMaxUpload is the largest upload the API takes by default.
@@ -117,6 +127,9 @@ func New(cfg Config, content Content, network Network, social Social, search Sea
 		ipfsHandler := boxogw.NewHandler(gwConf, backend)
 		s.mux.Handle("/ipfs/", ipfsHandler)
 	}
+	if cfg.Fediverse != nil {
+		cfg.Fediverse.Register(s.mux)
+	}
 	if cfg.Metrics != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
 	}
@@ -135,6 +148,16 @@ func (s *Server) Handler() http.Handler { return s.mux }
 // Serve answers on l until Shutdown; it returns nil after a clean shutdown.
 func (s *Server) Serve(l net.Listener) error {
 	err := s.srv.Serve(l)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// ServeTLS answers HTTPS on l with the PEM certificate chain and key in
+// the files certFile and keyFile, until Shutdown.
+func (s *Server) ServeTLS(l net.Listener, certFile, keyFile string) error {
+	err := s.srv.ServeTLS(l, certFile, keyFile)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}

@@ -1,0 +1,243 @@
+package fediverse
+
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/microcosm-cc/bluemonday"
+
+	"github.com/lyceum-oer/lyceum/activity"
+	"github.com/lyceum-oer/lyceum/gateway/httpsig"
+	"github.com/lyceum-oer/lyceum/node"
+)
+
+// Node is what the bridge needs of the node: local actors, their
+// resources and their log, read from a cursor.
+type Node interface {
+	// ID names the node (peer ID), for NodeInfo and the instance actor.
+	ID() node.Identity
+	// LocalActorByName finds a local actor by username (KindNotFound if none).
+	LocalActorByName(ctx context.Context, username string) (node.LocalActor, error)
+	// Actor finds a known actor by DID.
+	Actor(ctx context.Context, ref string) (node.ActorInfo, error)
+	// Actors lists known actors; localOnly keeps the node's own.
+	Actors(ctx context.Context, localOnly bool) ([]node.ActorInfo, error)
+	// ShowResource gives a resource with its versions (KindNotFound if unknown).
+	ShowResource(ctx context.Context, id string) (node.ResourceView, error)
+	// ResourceIDs lists an actor's or community's live resources, newest first.
+	ResourceIDs(ctx context.Context, did string, limit int) ([]string, error)
+	// FollowingOf lists the DIDs a local actor follows on Lyceum.
+	FollowingOf(ctx context.Context, did string) ([]string, error)
+	// LocalEntries lists local actors' activities stored after a cursor.
+	LocalEntries(ctx context.Context, after int64, actor string, limit int) ([]node.LocalEntry, error)
+	// LastCursor is the cursor of the newest stored entry.
+	LastCursor(ctx context.Context) (int64, error)
+	// Entry reads a stored activity by CID.
+	Entry(ctx context.Context, cid string) (*activity.Activity, error)
+}
+
+// Deliverer takes activities to remote inboxes: *delivery.Queue.
+type Deliverer interface {
+	// EnqueueBatch stores the delivery of body to every inbox, to be
+	// signed with keyID's key when it is sent; once it returns nil the
+	// deliveries survive a crash.
+	EnqueueBatch(ctx context.Context, keyID string, body []byte, inboxes []string) error
+}
+
+// Config is the bridge's plain-data configuration.
+type Config struct {
+	// PublicURL is the https base URL the fediverse reaches the gateway at
+	// (gateway.public_url); every ID the bridge emits starts with it.
+	// Required.
+	PublicURL string
+	// DBPath is the bridge's SQLite file ($LYCEUM_PATH/fediverse.db).
+	DBPath string
+	// AuthorizedFetch makes actor, object and collection documents answer
+	// only signed GETs (Mastodon's "secure mode"); the instance actor,
+	// WebFinger and NodeInfo stay open.
+	AuthorizedFetch bool
+	// TrustedProxies are the networks whose X-Forwarded-Host and
+	// X-Forwarded-Proto are believed (a TLS reverse proxy).
+	TrustedProxies []netip.Prefix
+	// Client makes the bridge's own GETs (actors, keys, NodeInfo,
+	// WebFinger); it should refuse private addresses
+	// (delivery.NewHTTPClient). Required.
+	Client *http.Client
+	// Delivery takes outgoing activities. Required.
+	Delivery Deliverer
+	// PollInterval is how often the bridge looks for new local activities
+	// besides being kicked; 0 = one second.
+	PollInterval time.Duration
+	// InboxRate is how many inbox POSTs per second one remote host may make
+	// (bursts of ten times that); 0 = 20.
+	InboxRate float64
+	// MaxInboxBytes bounds an inbox POST's body; 0 = 256 KiB.
+	MaxInboxBytes int64
+	// KeyBits is the size of the RSA keys made for bridged actors; 0 = 2048.
+	KeyBits int
+	// Logger; nil = slog.Default().
+	Logger *slog.Logger
+}
+
+// Bridge is the ActivityPub side of a node.
+type Bridge struct {
+	cfg   Config
+	node  Node
+	db    *store
+	log   *slog.Logger
+	base  *url.URL
+	host  string // host[:port] of the public URL, the WebFinger domain
+	limit *hostLimiter
+	kick  chan struct{}
+
+	keyMu sync.Mutex // serialises first-use key generation
+	keys  map[string]*rsa.PrivateKey
+
+	verifier   *httpsig.Verifier
+	sanitize   *bluemonday.Policy
+	repliesSem chan struct{} // bounds background replies fetches
+
+	// ctx is the bridge's lifetime, for its own goroutines; Close cancels
+	// it and waits for them.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	started bool
+}
+
+// New opens the bridge's state; Start begins following the node's log.
+func New(cfg Config, n Node) (*Bridge, error) {
+	u, err := url.Parse(strings.TrimRight(cfg.PublicURL, "/"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("fediverse: public URL %q is not an http(s) base URL", cfg.PublicURL)
+	}
+	if cfg.Client == nil || cfg.Delivery == nil || cfg.DBPath == "" {
+		return nil, errors.New("fediverse: Client, Delivery and DBPath are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.InboxRate <= 0 {
+		cfg.InboxRate = 20
+	}
+	if cfg.MaxInboxBytes <= 0 {
+		cfg.MaxInboxBytes = 256 << 10
+	}
+	if cfg.KeyBits == 0 {
+		cfg.KeyBits = 2048
+	}
+	db, err := openStore(cfg.DBPath)
+	if err != nil {
+		return nil, fmt.Errorf("fediverse: %w", err)
+	}
+	b := &Bridge{
+		cfg: cfg, node: n, db: db, log: cfg.Logger.With("component", "fediverse"),
+		base: u, host: u.Host, limit: newHostLimiter(cfg.InboxRate, 10*cfg.InboxRate),
+		kick: make(chan struct{}, 1), keys: map[string]*rsa.PrivateKey{},
+		sanitize: mastodonPolicy(), repliesSem: make(chan struct{}, 4),
+	}
+	b.verifier = httpsig.NewVerifier(b)
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	return b, nil
+}
+
+// Start runs the loop that turns new local activities into deliveries,
+// until Close.
+func (b *Bridge) Start() {
+	if b.started {
+		return
+	}
+	b.started = true
+	b.wg.Add(1)
+	go b.outboxLoop(b.ctx)
+}
+
+// Kick makes the outbox loop look for new local activities now; it never
+// blocks.
+func (b *Bridge) Kick() {
+	select {
+	case b.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Close stops the loop and closes the bridge's state. Deliveries already
+// handed to the queue stay there.
+func (b *Bridge) Close() error {
+	b.cancel()
+	b.wg.Wait()
+	return b.db.Close()
+}
+
+// Key returns the RSA private key for a key ID the bridge signs with
+// (ACTOR#main-key), for the delivery queue's signer.
+func (b *Bridge) Key(keyID string) (*rsa.PrivateKey, error) {
+	owner, frag, _ := strings.Cut(keyID, "#")
+	if frag != "main-key" || !strings.HasPrefix(owner, b.url("")) {
+		return nil, fmt.Errorf("fediverse: %q is not one of our key IDs", keyID)
+	}
+	return b.keyOf(context.Background(), owner)
+}
+
+// keyOf returns the persistent key of a bridged actor URL.
+func (b *Bridge) keyOf(ctx context.Context, owner string) (*rsa.PrivateKey, error) {
+	b.keyMu.Lock()
+	defer b.keyMu.Unlock()
+	if k, ok := b.keys[owner]; ok {
+		return k, nil
+	}
+	k, err := b.db.key(ctx, owner, b.cfg.KeyBits)
+	if err != nil {
+		return nil, err
+	}
+	b.keys[owner] = k
+	return k, nil
+}
+
+// url is the public URL of a path of ours.
+func (b *Bridge) url(path string) string { return b.base.String() + path }
+
+// The paths of the bridge's documents.
+const (
+	pathUsers      = "/ap/users/"
+	pathResources  = "/ap/resources/"
+	pathActivities = "/ap/activities/"
+	pathOut        = "/ap/out/"
+	pathInstance   = "/ap/instance"
+	pathInbox      = "/ap/inbox"
+)
+
+func (b *Bridge) actorURL(username string) string  { return b.url(pathUsers + username) }
+func (b *Bridge) noteURL(resourceID string) string { return b.url(pathResources + resourceID) }
+func (b *Bridge) instanceURL() string              { return b.url(pathInstance) }
+func keyIDOf(actorURL string) string               { return actorURL + "#main-key" }
+
+// localUsername returns the username of one of our actor URLs, or "".
+func (b *Bridge) localUsername(actorURL string) string {
+	rest, ok := strings.CutPrefix(actorURL, b.url(pathUsers))
+	if !ok || rest == "" || strings.ContainsAny(rest, "/?#") {
+		return ""
+	}
+	return rest
+}
+
+// localResource returns the resource ID of one of our Note URLs, or "".
+func (b *Bridge) localResource(u string) string {
+	rest, ok := strings.CutPrefix(u, b.url(pathResources))
+	if !ok || rest == "" || strings.ContainsAny(rest, "/?#") {
+		return ""
+	}
+	return rest
+}

@@ -1,0 +1,473 @@
+package fediverse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/lyceum-oer/lyceum/gateway/httpsig"
+)
+
+// The kinds of interaction the bridge records from the fediverse.
+const (
+	// KindComment is a reply to one of our resources (or to a comment on
+	// it): shown as a comment on the resource.
+	KindComment = "comment"
+	// KindLike is a Like of one of our resources.
+	KindLike = "like"
+	// KindBoost is an Announce of one of our resources, or a boost by a
+	// followed remote actor.
+	KindBoost = "boost"
+	// KindPost is a post of a remote actor a local actor follows.
+	KindPost = "post"
+)
+
+// Interaction is something received from the fediverse.
+type Interaction struct {
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind"`
+	Actor     string    `json:"actor"`
+	Object    string    `json:"object"` // resource ID (comment, like, boost), or what was boosted
+	Content   string    `json:"content,omitempty"`
+	URL       string    `json:"url,omitempty"`
+	Published time.Time `json:"published"`
+	Updated   time.Time `json:"updated,omitzero"`
+}
+
+// errRetry marks inbox failures of our own (storage), answered 500 so
+// that the sender retries; every other problem with an activity is the
+// sender's, answered 202 and logged, as Mastodon does.
+var errRetry = errors.New("temporary failure")
+
+// serveInbox is the personal and the shared inbox.
+func (b *Bridge) serveInbox(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || !(mt == apType || (mt == "application/ld+json" && strings.Contains(params["profile"], "activitystreams"))) {
+		http.Error(w, "Content-Type: want application/activity+json or application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"", http.StatusUnsupportedMediaType)
+		return
+	}
+	if !b.limit.allow(senderHost(r)) {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many requests from your server", http.StatusTooManyRequests)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, b.cfg.MaxInboxBytes))
+	if err != nil {
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	key, err := b.verify(ctx, r, body)
+	if err != nil {
+		b.log.Debug("inbox: signature refused", "err", err)
+		b.sigError(w, err)
+		return
+	}
+	doc, err := parseDoc(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	actor := ref(doc["actor"])
+	if actor == "" || actor != key.Owner {
+		http.Error(w, "the activity's actor is not the owner of the signing key", http.StatusUnauthorized)
+		return
+	}
+	id := ref(doc["id"])
+	if id == "" || !sameHost(id, actor) {
+		http.Error(w, "the activity needs an id on its actor's host", http.StatusBadRequest)
+		return
+	}
+	if m, ok := b.cfg.Delivery.(interface{ MarkReachable(host string) }); ok {
+		if u, err := url.Parse(actor); err == nil {
+			m.MarkReachable(u.Host)
+		}
+	}
+	fresh, err := b.db.markSeen(ctx, id)
+	if err != nil {
+		b.internal(w, err)
+		return
+	}
+	if fresh {
+		if err := b.handle(ctx, doc, actor); err != nil {
+			if errors.Is(err, errRetry) {
+				// Let the sender try again: forget we saw it.
+				_, _ = b.db.db.ExecContext(ctx, `DELETE FROM seen WHERE id = ?`, id)
+				b.internal(w, err)
+				return
+			}
+			b.log.Info("inbox: activity ignored", "id", id, "type", firstType(doc), "reason", err)
+		}
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// verify checks a request's HTTP signature.
+func (b *Bridge) verify(ctx context.Context, r *http.Request, body []byte) (httpsig.PublicKey, error) {
+	return b.verifier.Verify(ctx, r, body)
+}
+
+func (b *Bridge) sigError(w http.ResponseWriter, err error) {
+	st := httpsig.Status(err)
+	if st == http.StatusInternalServerError {
+		st = http.StatusUnauthorized // a key we could not fetch or read
+	}
+	http.Error(w, "HTTP signature: "+err.Error(), st)
+}
+
+// senderHost is what inbox rate limits count by: the host of the signing
+// key, or the client's address for unsigned requests.
+func senderHost(r *http.Request) string {
+	if p, err := httpsig.ParseSignature(r.Header.Get("Signature")); err == nil {
+		if u, err := url.Parse(p.KeyID); err == nil && u.Host != "" {
+			return strings.ToLower(u.Host)
+		}
+	}
+	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	return host
+}
+
+func retry(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %v", errRetry, err)
+}
+
+// handle applies one verified activity from actor.
+func (b *Bridge) handle(ctx context.Context, doc obj, actor string) error {
+	switch firstType(doc) {
+	case "Follow":
+		return b.onFollow(ctx, doc, actor)
+	case "Accept", "Reject":
+		return b.onAcceptReject(ctx, doc, actor)
+	case "Undo":
+		return b.onUndo(ctx, doc, actor)
+	case "Create":
+		note := object(doc["object"])
+		if note == nil {
+			return errors.New("Create without an embedded object")
+		}
+		return b.onNote(ctx, note, actor, false)
+	case "Update":
+		o := object(doc["object"])
+		if o == nil {
+			return errors.New("Update without an embedded object")
+		}
+		if ref(o["id"]) == actor {
+			_, err := b.fetchActor(ctx, actor, nil)
+			return err
+		}
+		return b.onNote(ctx, o, actor, true)
+	case "Like":
+		return b.onReaction(ctx, doc, actor, KindLike)
+	case "Announce":
+		return b.onReaction(ctx, doc, actor, KindBoost)
+	case "Delete":
+		return b.onDelete(ctx, doc, actor)
+	case "Flag":
+		content := clip(b.sanitize.Sanitize(str(doc, "content")), 5000)
+		objs := strings.Join(refs(doc["object"]), " ")
+		b.log.Warn("fediverse report (Flag) for the moderators", "from", actor, "objects", objs, "content", content)
+		_, err := b.db.db.ExecContext(ctx, `INSERT OR IGNORE INTO flags (id, actor, objects, content, at) VALUES (?, ?, ?, ?, ?)`,
+			ref(doc["id"]), actor, objs, content, now())
+		return retry(err)
+	case "Move":
+		b.log.Info("fediverse actor moved", "from", actor, "to", ref(doc["target"]))
+		return nil
+	}
+	return nil // unknown types are accepted and ignored
+}
+
+// onFollow accepts a Follow of one of our actors at once (none of them is
+// locked) and answers Accept with the Follow embedded, as Mastodon
+// expects.
+func (b *Bridge) onFollow(ctx context.Context, doc obj, actor string) error {
+	target := ref(doc["object"])
+	username := b.localUsername(target)
+	if username == "" {
+		return fmt.Errorf("Follow of %q, not one of our actors", target)
+	}
+	if _, err := b.node.LocalActorByName(ctx, username); err != nil {
+		return err
+	}
+	remote, err := b.remoteActor(ctx, actor)
+	if err != nil {
+		return err
+	}
+	followID := ref(doc["id"])
+	if _, err := b.db.db.ExecContext(ctx, `INSERT INTO followers (local, remote, follow_id, state, since) VALUES (?, ?, ?, 'accepted', ?)
+		ON CONFLICT (local, remote) DO UPDATE SET follow_id = excluded.follow_id, state = 'accepted'`, target, actor, followID, now()); err != nil {
+		return retry(err)
+	}
+	accept := obj{"@context": asContext, "type": "Accept", "actor": target, "to": []string{actor},
+		"object": obj{"id": followID, "type": "Follow", "actor": actor, "object": target}}
+	return retry(b.emit(ctx, target, accept, "", []string{remote.Inbox}))
+}
+
+func (b *Bridge) onAcceptReject(ctx context.Context, doc obj, actor string) error {
+	inner := object(doc["object"])
+	followID := ref(doc["object"])
+	var err error
+	if firstType(doc) == "Accept" {
+		_, err = b.db.db.ExecContext(ctx, `UPDATE following SET state = 'accepted' WHERE remote = ? AND (follow_id = ? OR local = ?)`,
+			actor, followID, ref(inner["actor"]))
+	} else {
+		_, err = b.db.db.ExecContext(ctx, `DELETE FROM following WHERE remote = ? AND (follow_id = ? OR local = ?)`,
+			actor, followID, ref(inner["actor"]))
+	}
+	return retry(err)
+}
+
+// onUndo takes back a Follow, Like or Announce, named by ID or embedded
+// (then matched by actor and object as well).
+func (b *Bridge) onUndo(ctx context.Context, doc obj, actor string) error {
+	inner := object(doc["object"])
+	innerID := ref(doc["object"])
+	if inner != nil && ref(inner["actor"]) != "" && ref(inner["actor"]) != actor {
+		return errors.New("Undo of another actor's activity")
+	}
+	target := ref(inner["object"])
+	kind := firstType(inner)
+	var err error
+	switch {
+	case kind == "Follow" || (inner == nil && b.db.count(ctx, `SELECT count(*) FROM followers WHERE remote = ? AND follow_id = ?`, actor, innerID) > 0):
+		_, err = b.db.db.ExecContext(ctx, `DELETE FROM followers WHERE remote = ? AND (follow_id = ? OR local = ?)`, actor, innerID, target)
+	default:
+		k := map[string]string{"Like": KindLike, "Announce": KindBoost}[kind]
+		_, err = b.db.db.ExecContext(ctx, `DELETE FROM interactions WHERE actor = ? AND (id = ? OR (kind = ? AND object = ?))`,
+			actor, innerID, k, b.localResource(target))
+	}
+	return retry(err)
+}
+
+// onNote records a Note: a reply to one of our resources (or to a
+// comment on one) becomes a comment; a post of an actor a local actor
+// follows goes to the timeline. With update, it replaces the content of a
+// note the same actor sent before.
+func (b *Bridge) onNote(ctx context.Context, note obj, actor string, update bool) error {
+	if !hasType(note, "Note", "Article", "Page", "Question") {
+		return fmt.Errorf("object of type %q ignored", firstType(note))
+	}
+	id := ref(note["id"])
+	if id == "" || !sameHost(id, actor) || ref(note["attributedTo"]) != actor {
+		return errors.New("note not attributed to the sender, or not on its host")
+	}
+	content := clip(b.sanitize.Sanitize(clip(str(note, "content"), 64<<10)), 32<<10)
+	published := parseTime(str(note, "published"))
+	if update {
+		res, err := b.db.db.ExecContext(ctx, `UPDATE interactions SET content = ?, updated = ? WHERE id = ? AND actor = ?`,
+			content, now(), id, actor)
+		if err != nil {
+			return retry(err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return nil
+		}
+	}
+	kind, object := "", ""
+	reply := ref(note["inReplyTo"])
+	if rid := b.localResource(reply); rid != "" {
+		if _, _, err := b.localResourceView(ctx, rid); err == nil {
+			kind, object = KindComment, rid
+		}
+	} else if reply != "" {
+		// A reply in a thread under one of our resources.
+		var parent string
+		if err := b.db.db.QueryRowContext(ctx, `SELECT object FROM interactions WHERE id = ? AND kind = ?`, reply, KindComment).Scan(&parent); err == nil {
+			kind, object = KindComment, parent
+		}
+	}
+	if kind == "" && b.db.count(ctx, `SELECT count(*) FROM following WHERE remote = ?`, actor) > 0 {
+		kind, object = KindPost, reply
+	}
+	if kind == "" {
+		return errors.New("note neither replies to us nor comes from an actor we follow")
+	}
+	_, err := b.db.db.ExecContext(ctx, `INSERT OR IGNORE INTO interactions (id, kind, actor, object, content, url, published) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		id, kind, actor, object, content, clip(ref(note["url"]), 2048), published.UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return retry(err)
+	}
+	if kind == KindComment {
+		b.fetchReplies(note, object)
+	}
+	return nil
+}
+
+func parseTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Now()
+	}
+	return t
+}
+
+// onReaction records a Like or Announce of one of our resources, or a
+// boost by an actor a local actor follows.
+func (b *Bridge) onReaction(ctx context.Context, doc obj, actor, kind string) error {
+	target := ref(doc["object"])
+	rid := b.localResource(target)
+	if rid == "" {
+		if kind == KindBoost && b.db.count(ctx, `SELECT count(*) FROM following WHERE remote = ?`, actor) > 0 {
+			_, err := b.db.db.ExecContext(ctx, `INSERT OR IGNORE INTO interactions (id, kind, actor, object, published) VALUES (?, ?, ?, ?, ?)`,
+				ref(doc["id"]), KindBoost, actor, clip(target, 2048), now())
+			return retry(err)
+		}
+		return fmt.Errorf("%s of %q, not one of our resources", kind, target)
+	}
+	if _, _, err := b.localResourceView(ctx, rid); err != nil {
+		return err
+	}
+	_, err := b.db.db.ExecContext(ctx, `INSERT OR IGNORE INTO interactions (id, kind, actor, object, published) VALUES (?, ?, ?, ?, ?)`,
+		ref(doc["id"]), kind, actor, rid, now())
+	return retry(err)
+}
+
+// onDelete forgets a deleted remote actor or one of its notes.
+func (b *Bridge) onDelete(ctx context.Context, doc obj, actor string) error {
+	target := ref(doc["object"])
+	if target == actor {
+		return retry(b.db.deleteRemote(ctx, actor))
+	}
+	_, err := b.db.db.ExecContext(ctx, `DELETE FROM interactions WHERE id = ? AND actor = ?`, target, actor)
+	return retry(err)
+}
+
+// Interactions lists what the fediverse did with a resource: comments,
+// likes and boosts, oldest first.
+func (b *Bridge) Interactions(ctx context.Context, resourceID string) ([]Interaction, error) {
+	return b.interactions(ctx, `WHERE object = ? AND kind IN ('comment', 'like', 'boost') ORDER BY published, id`, resourceID)
+}
+
+// Timeline lists the posts and boosts of the fediverse actors local
+// actors follow, newest first.
+func (b *Bridge) Timeline(ctx context.Context, limit int) ([]Interaction, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	return b.interactions(ctx, `WHERE actor IN (SELECT remote FROM following) AND kind IN ('post', 'boost') ORDER BY published DESC LIMIT ?`, limit)
+}
+
+func (b *Bridge) interactions(ctx context.Context, where string, args ...any) ([]Interaction, error) {
+	rows, err := b.db.db.QueryContext(ctx, `SELECT id, kind, actor, object, content, url, published, updated FROM interactions `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Interaction{}
+	for rows.Next() {
+		var it Interaction
+		var p, u string
+		if err := rows.Scan(&it.ID, &it.Kind, &it.Actor, &it.Object, &it.Content, &it.URL, &p, &u); err != nil {
+			return nil, err
+		}
+		it.Published, _ = time.Parse(time.RFC3339Nano, p)
+		it.Updated, _ = time.Parse(time.RFC3339Nano, u)
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// Followers lists the fediverse actors that follow a local actor.
+func (b *Bridge) Followers(ctx context.Context, username string) ([]RemoteActor, error) {
+	if _, err := b.node.LocalActorByName(ctx, username); err != nil {
+		return nil, err
+	}
+	return b.db.followerInboxes(ctx, b.actorURL(username))
+}
+
+// fetchReplies reads the replies collection of a remote comment, since
+// replies in its thread are not always addressed to us. It runs in the
+// background, owned by the bridge; it reads the first page only.
+func (b *Bridge) fetchReplies(note obj, resourceID string) {
+	replies := note["replies"]
+	if replies == nil || b.ctx == nil {
+		return
+	}
+	select {
+	case b.repliesSem <- struct{}{}:
+	default:
+		return // busy: skip rather than queue without bound
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		defer func() { <-b.repliesSem }()
+		ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
+		defer cancel()
+		coll := object(replies)
+		var err error
+		if coll == nil {
+			if coll, err = b.getJSON(ctx, ref(replies)); err != nil {
+				return
+			}
+		}
+		page := coll
+		if first := coll["first"]; first != nil {
+			if page = object(first); page == nil {
+				if page, err = b.getJSON(ctx, ref(first)); err != nil {
+					return
+				}
+			}
+		}
+		items := append(refsOrObjects(page["items"]), refsOrObjects(page["orderedItems"])...)
+		for i, it := range items {
+			if i == 20 {
+				break
+			}
+			n := object(it)
+			if n == nil {
+				if n, err = b.getJSON(ctx, ref(it)); err != nil {
+					continue
+				}
+			}
+			author := ref(n["attributedTo"])
+			if author == "" || !sameHost(ref(n["id"]), author) {
+				continue
+			}
+			var have int
+			_ = b.db.db.QueryRowContext(ctx, `SELECT count(*) FROM interactions WHERE id = ?`, ref(n["id"])).Scan(&have)
+			if have > 0 {
+				continue
+			}
+			_ = b.onNote(ctx, n, author, false)
+		}
+	}()
+}
+
+func refsOrObjects(v any) []any {
+	switch x := v.(type) {
+	case []any:
+		return x
+	case nil:
+		return nil
+	}
+	return []any{v}
+}
+
+// emit stores an activity of ours under a fresh /ap/out/ ID (so it can be
+// dereferenced) and queues it for inboxes, signed by actorURL's key.
+func (b *Bridge) emit(ctx context.Context, actorURL string, act obj, object string, inboxes []string) error {
+	id := b.url(pathOut + randomID())
+	act["id"] = id
+	data, err := jsonMarshal(act)
+	if err != nil {
+		return err
+	}
+	if _, err := b.db.db.ExecContext(ctx, `INSERT INTO outgoing (id, actor, type, object, body, created) VALUES (?, ?, ?, ?, ?, ?)`,
+		id, actorURL, firstType(act), object, data, now()); err != nil {
+		return err
+	}
+	if len(inboxes) == 0 {
+		return nil
+	}
+	return b.cfg.Delivery.EnqueueBatch(ctx, keyIDOf(actorURL), data, inboxes)
+}
