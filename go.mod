@@ -3,6 +3,7 @@ module github.com/lyceum-oer/lyceum
 go 1.26.8
 
 require (
+	code.superseriousbusiness.org/httpsig v1.4.0
 	github.com/blevesearch/bleve/v2 v2.5.7
 	github.com/blevesearch/bleve_index_api v1.2.11
 	github.com/cockroachdb/pebble/v2 v2.1.6

@@ -338,8 +338,10 @@ func (v *Verifier) checkWindow(r *http.Request, p Params) error {
 // request target has a query, also of the string with the path alone:
 // Mastodon signs and verifies the path without the query.
 func signingHashes(r *http.Request, p Params) ([][]byte, error) {
+	// The target as the client sent it when it is in origin form;
+	// otherwise (absolute form, or a request built in memory) from the URL.
 	target := r.RequestURI
-	if target == "" {
+	if !strings.HasPrefix(target, "/") {
 		target = r.URL.RequestURI()
 	}
 	targets := []string{target}
