@@ -46,10 +46,12 @@ func (s *Server) searchRoutes() {
 }
 
 // SearchQueryFromURL reads the search parameters of DESIGN.md:
-// q, language, license, subject, type, level, sort, page, size.
+// q, kind, language, license, subject, type, level, sort, page, size, and
+// facets (true or false; by default facets come with the first page only,
+// as counting them visits every match).
 func SearchQueryFromURL(v url.Values) (node.SearchQuery, error) {
 	q := node.SearchQuery{
-		Text: v.Get("q"), Language: v.Get("language"), License: v.Get("license"),
+		Text: v.Get("q"), Kind: v.Get("kind"), Language: v.Get("language"), License: v.Get("license"),
 		Subject: v.Get("subject"), Type: v.Get("type"), Level: v.Get("level"), Sort: v.Get("sort"),
 	}
 	for _, p := range []struct {
@@ -68,6 +70,21 @@ func SearchQueryFromURL(v url.Values) (node.SearchQuery, error) {
 	case "", "relevance", "newest", "popular":
 	default:
 		return q, &node.Error{Kind: node.KindInvalid, Msg: "sort must be relevance, newest or popular"}
+	}
+	switch q.Kind {
+	case "", "resource", "collection", "community", "person":
+	default:
+		return q, &node.Error{Kind: node.KindInvalid, Msg: "kind must be resource, collection, community or person"}
+	}
+	switch f := v.Get("facets"); f {
+	case "":
+		q.Facets = q.Page <= 1
+	default:
+		b, err := strconv.ParseBool(f)
+		if err != nil {
+			return q, &node.Error{Kind: node.KindInvalid, Msg: "facets must be true or false"}
+		}
+		q.Facets = b
 	}
 	return q, nil
 }
@@ -123,6 +140,8 @@ func (c *Client) Search(ctx context.Context, q node.SearchQuery) (node.SearchRes
 		}
 	}
 	set("q", q.Text)
+	set("kind", q.Kind)
+	v.Set("facets", strconv.FormatBool(q.Facets))
 	set("language", q.Language)
 	set("license", q.License)
 	set("subject", q.Subject)

@@ -22,37 +22,43 @@ type Doc struct {
 	CommunityHandle string // name@node of the community it was posted to, may be ""
 }
 
-// Keys of the state kept beside the resources as small state documents:
-// the key is the document ID and the value a stored-only field, so they
-// match no query but the resource filter excludes them anyway. They are
-// written in the same batch as the resources, so the two never disagree
-// after a crash. (bleve's SetInternal would be simpler, but scorch keeps
-// internal keys in every snapshot and rewrites all of them to bolt on each
-// persist: ingest went quadratic in the number of resources.) Resource IDs
-// are CIDs and never start with these prefixes.
+// Keys of the state kept beside the indexed documents as small state
+// documents: the key is the document ID and the value a stored-only field,
+// so they match no query. They are written in the same batch as the
+// documents, so the two never disagree after a crash. (bleve's SetInternal
+// would be simpler, but scorch keeps internal keys in every snapshot and
+// rewrites all of them to bolt on each persist: ingest went quadratic in
+// the number of resources.) IDs are CIDs or did:keys and never start with
+// these prefixes. What the index knows of a thing's current version (its
+// record) is not a state document: it is stored in the thing's own
+// document (fRec), which a delisted thing keeps without its searchable
+// fields.
 const (
 	keyMappingVersion = "lyceum/mapping"
-	prefRecord        = "r/" // + resource ID → JSON record of the indexed version
-	prefTomb          = "t/" // + resource ID → did of the actor who deleted it
-	prefDelist        = "x/" // + resource ID → moderation reason
+	prefTomb          = "t/" // + ID → did of the actor who deleted it
+	prefDelist        = "x/" // + ID → moderation reason
 	prefLikeCount     = "n/" // + resource ID → decimal like count
 	prefLiker         = "l/" // + resource ID + "\x00" + liker did → Like CID
 	prefLikeAct       = "u/" // + Like CID → resource ID + "\x00" + liker did
 	prefUndone        = "z/" // + activity CID → did of the actor who undid it before we saw it
 )
 
-// record is what the index remembers of a resource's current version: what
-// it needs to rebuild the bleve document when its likes or moderation
-// state change, and to order versions.
+// record is what the index remembers of the current version of a
+// resource, collection, community or person: what a Hit shows, what it
+// needs to rebuild the document when likes or moderation state change, and
+// what orders versions.
 type record struct {
+	Kind            string    `json:"k"`
 	CID             string    `json:"c"` // activity that published this version
 	Author          string    `json:"a"`
 	AuthorHandle    string    `json:"ah,omitempty"`
 	Community       string    `json:"co,omitempty"`
 	CommunityHandle string    `json:"ch,omitempty"`
-	Version         uint64    `json:"v"`
+	Version         uint64    `json:"v"` // resources: their version; others: the seq of the activity
 	Title           string    `json:"t"`
 	Summary         string    `json:"s,omitempty"`
+	Keywords        []string  `json:"kw,omitempty"`
+	Creators        []string  `json:"cr,omitempty"` // names
 	License         string    `json:"li,omitempty"`
 	Language        string    `json:"la,omitempty"`
 	Subjects        []string  `json:"su,omitempty"`
@@ -61,7 +67,11 @@ type record struct {
 	Origin          string    `json:"o,omitempty"`
 	FileCID         string    `json:"f,omitempty"`
 	URL             string    `json:"u,omitempty"`
+	Items           int       `json:"i,omitempty"` // collections: how many resources
 	Published       time.Time `json:"p"`
+	// Likes is the count when the document was written, for Hits; the
+	// state document prefLikeCount is what Apply counts from.
+	Likes int `json:"n,omitempty"`
 }
 
 // Apply indexes docs in one bleve batch. It is idempotent (applying an
@@ -78,6 +88,7 @@ func (ix *Index) Apply(ctx context.Context, docs []Doc) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	tx := ix.begin()
+	defer tx.close()
 	for i := range docs {
 		if err := tx.apply(&docs[i]); err != nil {
 			return fmt.Errorf("index: apply %s: %w", docs[i].CID, err)
@@ -89,8 +100,9 @@ func (ix *Index) Apply(ctx context.Context, docs []Doc) error {
 	return tx.commit()
 }
 
-// Delist hides a resource from search results (HQ moderation) and records
-// why. It may be called before the resource arrives.
+// Delist hides a resource (or a collection, community or person) from
+// search results (HQ moderation) and records why. It may be called before
+// the thing arrives.
 func (ix *Index) Delist(ctx context.Context, id, reason string) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
@@ -101,8 +113,11 @@ func (ix *Index) Delist(ctx context.Context, id, reason string) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	tx := ix.begin()
+	defer tx.close()
 	tx.put(prefDelist+id, []byte(reason))
-	tx.dirty[id] = true
+	if tx.record(id) != nil {
+		tx.dirty[id] = true
+	}
 	return tx.commit()
 }
 
@@ -114,8 +129,11 @@ func (ix *Index) Relist(ctx context.Context, id string) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	tx := ix.begin()
+	defer tx.close()
 	tx.del(prefDelist + id)
-	tx.dirty[id] = true
+	if tx.record(id) != nil {
+		tx.dirty[id] = true
+	}
 	return tx.commit()
 }
 
@@ -129,45 +147,88 @@ func (ix *Index) Delisted(id string) (reason string, ok bool, err error) {
 }
 
 // txn reads through its own writes: several activities in one batch may
-// touch the same keys, and bleve's GetInternal sees only committed state.
+// touch the same keys, and bleve sees only committed state. It reads
+// committed state through one index snapshot, opened on first use.
 type txn struct {
 	ix      *Index
-	overlay map[string][]byte // nil value: deleted
-	dirty   map[string]bool   // resource IDs whose document must be rebuilt
+	rd      bleveindex.IndexReader
+	overlay map[string][]byte  // state documents; nil value: deleted
+	recs    map[string]*record // records written in this txn; nil: deleted
+	dirty   map[string]bool    // IDs whose document must be rebuilt
 	err     error
 }
 
 func (ix *Index) begin() *txn {
-	return &txn{ix: ix, overlay: map[string][]byte{}, dirty: map[string]bool{}}
+	return &txn{ix: ix, overlay: map[string][]byte{}, recs: map[string]*record{}, dirty: map[string]bool{}}
+}
+
+// close releases the snapshot.
+func (tx *txn) close() {
+	if tx.rd != nil {
+		tx.rd.Close()
+		tx.rd = nil
+	}
+}
+
+// stored returns the stored field f of document id through the txn's
+// snapshot; nil if there is none.
+func (tx *txn) stored(id, f string) []byte {
+	if tx.err != nil {
+		return nil
+	}
+	if tx.rd == nil {
+		adv, err := tx.ix.bi.Advanced()
+		if err == nil {
+			tx.rd, err = adv.Reader()
+		}
+		if err != nil {
+			tx.err = err
+			return nil
+		}
+	}
+	d, err := tx.rd.Document(id)
+	if err != nil {
+		tx.err = err
+		return nil
+	}
+	return storedField(d, f)
+}
+
+func storedField(d bleveindex.Document, f string) []byte {
+	if d == nil {
+		return nil
+	}
+	var v []byte
+	d.VisitFields(func(fl bleveindex.Field) {
+		if fl.Name() == f {
+			v = append([]byte(nil), fl.Value()...)
+		}
+	})
+	return v
 }
 
 func (tx *txn) get(key string) []byte {
 	if v, ok := tx.overlay[key]; ok {
 		return v
 	}
-	v, err := tx.ix.getState(key)
-	if err != nil && tx.err == nil {
-		tx.err = err
+	return stateValue(tx.stored(key, fState))
+}
+
+// stateValue drops the "=" that keeps empty values non-empty.
+func stateValue(v []byte) []byte {
+	if len(v) == 0 {
+		return nil
 	}
-	return v
+	return v[1:]
 }
 
 // getState reads the state document key: nil if there is none.
 func (ix *Index) getState(key string) ([]byte, error) {
 	d, err := ix.bi.Document(key)
-	if err != nil || d == nil {
+	if err != nil {
 		return nil, err
 	}
-	var v []byte
-	d.VisitFields(func(f bleveindex.Field) {
-		if f.Name() == fState {
-			v = f.Value()
-		}
-	})
-	if len(v) == 0 {
-		return nil, nil
-	}
-	return append([]byte(nil), v[1:]...), nil // drop the "=" that keeps empty values non-empty
+	return stateValue(storedField(d, fState)), nil
 }
 
 func (tx *txn) has(key string) bool { return tx.get(key) != nil }
@@ -181,8 +242,12 @@ func (tx *txn) put(key string, v []byte) {
 
 func (tx *txn) del(key string) { tx.overlay[key] = nil }
 
+// record returns the current record of id, nil if there is none.
 func (tx *txn) record(id string) *record {
-	v := tx.get(prefRecord + id)
+	if r, ok := tx.recs[id]; ok {
+		return r
+	}
+	v := tx.stored(id, fRec)
 	if v == nil {
 		return nil
 	}
@@ -193,7 +258,13 @@ func (tx *txn) record(id string) *record {
 		}
 		return nil
 	}
+	tx.recs[id] = &r
 	return &r
+}
+
+func (tx *txn) setRecord(id string, r *record) {
+	tx.recs[id] = r
+	tx.dirty[id] = true
 }
 
 func (tx *txn) likes(id string) int {
@@ -208,7 +279,9 @@ func (tx *txn) addLikes(id string, d int) {
 	} else {
 		tx.put(prefLikeCount+id, []byte(strconv.Itoa(n)))
 	}
-	tx.dirty[id] = true
+	if tx.record(id) != nil {
+		tx.dirty[id] = true
+	}
 }
 
 func (tx *txn) apply(d *Doc) error {
@@ -218,8 +291,26 @@ func (tx *txn) apply(d *Doc) error {
 	}
 	switch a.Type {
 	case activity.TypeCreate, activity.TypeUpdate:
-		if a.Object.Resource != nil {
-			tx.applyResource(d)
+		switch {
+		case a.Object.Resource != nil:
+			id := a.Object.Resource.ID
+			if id == "" {
+				id = d.CID // version 1: the Create's own CID is the stable ID
+			}
+			tx.applyRecord(id, newResourceRecord(d), a.Type == activity.TypeCreate && d.CID == id)
+		case a.Object.Collection != nil:
+			id := a.Object.Collection.ID
+			if id == "" {
+				id = d.CID
+			}
+			tx.applyRecord(id, newCollectionRecord(d), a.Type == activity.TypeCreate && d.CID == id)
+		case a.Object.Actor != nil:
+			// Only an actor describes itself, so its author is settled.
+			if p := a.Object.Actor; p.ID == a.Actor {
+				if r := newActorRecord(d); r != nil {
+					tx.applyRecord(p.ID, r, true)
+				}
+			}
 		}
 	case activity.TypeDelete:
 		id := a.Object.Ref
@@ -241,31 +332,27 @@ func (tx *txn) apply(d *Doc) error {
 	return tx.err
 }
 
-func (tx *txn) applyResource(d *Doc) {
-	a, res := d.Activity, d.Activity.Object.Resource
-	id := res.ID
-	if id == "" {
-		id = d.CID // version 1: the Create's own CID is the stable ID
-	}
+// applyRecord makes r the current version of id unless what the index
+// holds wins: a deletion by the author, a newer version, or the same
+// version with a smaller CID. genuine says that the activity settles who
+// the author is (a Create whose CID is the ID, or an actor describing
+// itself), whatever arrived before it.
+func (tx *txn) applyRecord(id string, r *record, genuine bool) {
 	if id == "" {
 		return
 	}
-	// A genuine Create is the one whose CID is the ID: it settles who the
-	// author is, whatever arrived before it.
-	genuineCreate := a.Type == activity.TypeCreate && d.CID == id
 	if by := tx.get(prefTomb + id); by != nil {
-		if string(by) == a.Actor {
+		if string(by) == r.Author {
 			return // deleted by its author: never resurrect
 		}
-		if genuineCreate {
+		if genuine {
 			tx.del(prefTomb + id) // a Delete by someone who is not the author
 		}
 	}
-	r := newRecord(d, id)
 	if old := tx.record(id); old != nil {
 		switch {
 		case old.Author != r.Author:
-			if !genuineCreate {
+			if !genuine {
 				return // only the author publishes versions
 			}
 		case r.Version < old.Version:
@@ -274,26 +361,19 @@ func (tx *txn) applyResource(d *Doc) {
 			return // the same activity again, or a fork: the smaller CID wins everywhere
 		}
 	}
-	b, err := json.Marshal(r)
-	if err != nil {
-		tx.err = err
-		return
-	}
-	tx.put(prefRecord+id, b)
-	tx.dirty[id] = true
+	tx.setRecord(id, r)
 }
 
 func (tx *txn) applyDelete(actor, id string) {
 	if old := tx.record(id); old != nil && old.Author != actor {
-		return // only the author deletes a resource
+		return // only the author deletes
 	}
 	if by := tx.get(prefTomb + id); by != nil && string(by) == actor {
 		return
 	}
 	tx.put(prefTomb+id, []byte(actor))
-	if tx.has(prefRecord + id) {
-		tx.del(prefRecord + id)
-		tx.dirty[id] = true
+	if tx.record(id) != nil {
+		tx.setRecord(id, nil)
 	}
 }
 
@@ -334,19 +414,26 @@ func (tx *txn) applyUndo(actor, ref string) {
 	}
 }
 
-// commit writes the rebuilt documents and the internal keys in one batch.
+// commit writes the rebuilt documents and the state documents in one
+// batch.
 func (tx *txn) commit() error {
+	defer tx.close()
 	if tx.err != nil {
 		return fmt.Errorf("index: %w", tx.err)
 	}
 	b := tx.ix.bi.NewBatch()
 	for id := range tx.dirty {
 		r := tx.record(id)
-		if r == nil || tx.has(prefDelist+id) {
+		if r == nil {
 			b.Delete(id)
 			continue
 		}
-		if err := b.Index(id, r.fields(tx.likes(id))); err != nil {
+		r.Likes = tx.likes(id)
+		doc, err := r.document(tx.has(prefDelist + id))
+		if err == nil {
+			err = b.Index(id, doc)
+		}
+		if err != nil {
 			return fmt.Errorf("index: %s: %w", id, err)
 		}
 	}
@@ -369,9 +456,10 @@ func (tx *txn) commit() error {
 	return nil
 }
 
-func newRecord(d *Doc, id string) *record {
+func newResourceRecord(d *Doc) *record {
 	a, res := d.Activity, d.Activity.Object.Resource
 	r := &record{
+		Kind:            KindResource,
 		CID:             d.CID,
 		Author:          a.Actor,
 		AuthorHandle:    d.AuthorHandle,
@@ -379,25 +467,25 @@ func newRecord(d *Doc, id string) *record {
 		Version:         max(res.Version, 1),
 		Title:           res.Title,
 		Summary:         res.Description,
+		Keywords:        dedupe(res.Keywords),
 		License:         res.License,
 		Language:        res.Language,
+		Subjects:        dedupe(res.Subjects),
 		Type:            res.LearningResourceType,
 		Level:           res.Level,
 		FileCID:         res.Media.CID,
 		URL:             res.Media.URL,
 		Published:       res.Published,
 	}
+	for _, c := range res.Creators {
+		if c.Name != "" {
+			r.Creators = append(r.Creators, c.Name)
+		}
+	}
 	if r.Published.IsZero() {
 		r.Published = a.Published
 	}
 	r.Published = r.Published.UTC()
-	seen := map[string]bool{}
-	for _, s := range res.Subjects {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			r.Subjects = append(r.Subjects, s)
-		}
-	}
 	// A community post carries the community's did:key in To.
 	for _, to := range a.To {
 		if strings.HasPrefix(to, "did:key:") && to != a.Actor {
@@ -422,6 +510,78 @@ func newRecord(d *Doc, id string) *record {
 	return r
 }
 
+// newCollectionRecord: a collection's versions are ordered by the seq of
+// the activities that published them (only its author publishes them).
+func newCollectionRecord(d *Doc) *record {
+	a, c := d.Activity, d.Activity.Object.Collection
+	r := &record{
+		Kind:            KindCollection,
+		CID:             d.CID,
+		Author:          a.Actor,
+		AuthorHandle:    d.AuthorHandle,
+		CommunityHandle: d.CommunityHandle,
+		Version:         max(a.Seq, 1),
+		Title:           c.Title,
+		Summary:         c.Description,
+		Items:           len(c.Items),
+		Published:       a.Published.UTC(),
+	}
+	if c.Owner != "" && c.Owner != a.Actor {
+		r.Community = c.Owner
+	}
+	if _, node, ok := strings.Cut(d.AuthorHandle, "@"); ok {
+		r.Origin = node
+	}
+	return r
+}
+
+// newActorRecord describes a person or a community (a Group); nodes
+// (Service) are not indexed.
+func newActorRecord(d *Doc) *record {
+	a, p := d.Activity, d.Activity.Object.Actor
+	var kind string
+	switch p.Type {
+	case activity.Person:
+		kind = KindPerson
+	case activity.Group:
+		kind = KindCommunity
+	default:
+		return nil
+	}
+	r := &record{
+		Kind:         kind,
+		CID:          d.CID,
+		Author:       p.ID,
+		AuthorHandle: p.Handle(),
+		Version:      max(a.Seq, 1),
+		Title:        p.Name,
+		Summary:      p.Summary,
+		Keywords:     []string{p.PreferredUsername},
+		Origin:       p.Node,
+		Published:    p.Published,
+	}
+	if r.Title == "" {
+		r.Title = p.PreferredUsername
+	}
+	if r.Published.IsZero() {
+		r.Published = a.Published
+	}
+	r.Published = r.Published.UTC()
+	return r
+}
+
+func dedupe(ss []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range ss {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // langSuffix maps a BCP 47 tag to the suffix of its text fields.
 func langSuffix(tag string) string {
 	p := primary(tag)
@@ -439,41 +599,50 @@ func primary(tag string) string {
 	return strings.ToLower(p)
 }
 
-// fields is the bleve document of r.
-func (r *record) fields(likes int) map[string]any {
+// sortTime is a fixed-width UTC layout: its strings sort as the times do.
+const sortTime = "2006-01-02T15:04:05.000000000Z"
+
+// Facet and filter terms of fFacet are name + "=" + value.
+func facetTerm(name, v string) string { return name + "=" + v }
+
+// document is the bleve document of r; a delisted one keeps only its
+// record, so that it matches nothing but Relist can bring it back.
+func (r *record) document(delisted bool) (map[string]any, error) {
+	rec, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	if delisted {
+		return map[string]any{fRec: string(rec)}, nil
+	}
 	l := langSuffix(r.Language)
+	facets := []string{facetTerm(FacetKind, r.Kind)}
+	for name, v := range map[string]string{FacetLanguage: primary(r.Language), FacetLicense: r.License, FacetType: r.Type, FacetLevel: r.Level} {
+		if v != "" {
+			facets = append(facets, facetTerm(name, v))
+		}
+	}
+	for _, s := range r.Subjects {
+		facets = append(facets, facetTerm(FacetSubject, s))
+	}
 	m := map[string]any{
-		fKind:         kindResource,
-		fTitle + l:    r.Title,
-		fPublished:    r.Published,
-		fLikes:        float64(likes),
-		fVersion:      float64(r.Version),
-		fAuthor:       r.Author,
-		fLanguageTag:  r.Language,
-		fLanguage:     primary(r.Language),
-		fLicense:      r.License,
-		fType:         r.Type,
-		fLevel:        r.Level,
-		fAuthorHandle: r.AuthorHandle,
+		fRec:       string(rec),
+		fTitle + l: append([]string{r.Title}, r.Keywords...),
+		fFacet:     facets,
+		fPublished: r.Published.UTC().Format(sortTime),
+		fLikes:     fmt.Sprintf("%010d", r.Likes),
 	}
 	if r.Summary != "" {
 		m[fSummary+l] = r.Summary
 	}
-	if len(r.Subjects) > 0 {
-		m[fSubjects] = r.Subjects
-	}
-	for k, v := range map[string]string{
-		fCommunity: r.Community, fCommunityHandle: r.CommunityHandle,
-		fOrigin: r.Origin, fFileCID: r.FileCID, fURL: r.URL,
-	} {
-		if v != "" {
-			m[k] = v
+	var people []string
+	for _, p := range append(append([]string(nil), r.Creators...), r.AuthorHandle, r.CommunityHandle) {
+		if p != "" {
+			people = append(people, p)
 		}
 	}
-	for _, k := range []string{fLanguageTag, fLanguage, fLicense, fType, fLevel, fAuthorHandle} {
-		if m[k] == "" {
-			delete(m, k)
-		}
+	if len(people) > 0 {
+		m[fPeople] = people
 	}
-	return m
+	return m, nil
 }

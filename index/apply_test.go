@@ -158,7 +158,7 @@ func TestHitCarriesWhereTheResourceComesFrom(t *testing.T) {
 	if !ok {
 		t.Fatal("not indexed")
 	}
-	want := Hit{ID: rid, Title: "Adding fractions", Snippet: "A &lt;b&gt;worksheet&lt;/b&gt;", Author: alice, AuthorHandle: "alice@12D3KooWNodeA",
+	want := Hit{ID: rid, Kind: KindResource, Title: "Adding fractions", Snippet: "A &lt;b&gt;worksheet&lt;/b&gt;", Author: alice, AuthorHandle: "alice@12D3KooWNodeA",
 		Community: community, CommunityHandle: "math@12D3KooWNodeA", License: "CC-BY-4.0", Language: "pt-BR", Origin: "12D3KooWNodeA",
 		FileCID: "bafyfile-Adding fractions", URL: "https://a.example/r/1", Version: 1, Published: t0, Score: h.Score}
 	if h != want {
@@ -185,7 +185,7 @@ func TestDelist(t *testing.T) {
 			if err := ix.Delist(ctx, rid, "spam"); err != nil {
 				t.Fatal(err)
 			}
-			for _, q := range []Query{{}, {Text: "adding"}, {Text: "fractions"}, {License: "CC-BY-4.0"}} {
+			for _, q := range []Query{{Facets: true}, {Text: "adding", Facets: true}, {Text: "fractions", Facets: true}, {License: "CC-BY-4.0", Facets: true}} {
 				r := MustSearch(t, ix, q)
 				for _, h := range r.Hits {
 					if h.ID == rid {

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/lang/de"
@@ -18,6 +19,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/pt"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 )
 
@@ -27,14 +29,15 @@ import (
 var ErrStaleMapping = errors.New("index: built with another mapping version; rebuild it")
 
 // mappingVersion changes whenever the mapping or the document layout does.
-const mappingVersion = "lyceum-index-1"
+const mappingVersion = "lyceum-index-2"
 
 // Languages are the primary language subtags that get their own analyzer
 // (stemming and stop words). Every other language goes to the plain
 // analyzer (unicode tokenizer, lower case, no stemming, no stop words).
 var Languages = []string{en.AnalyzerName, fr.AnalyzerName, es.AnalyzerName, de.AnalyzerName, it.AnalyzerName, pt.AnalyzerName}
 
-// plainLang is the field suffix for languages without an analyzer.
+// plainLang is the field suffix for languages without an analyzer, and
+// for collections, communities and persons, which have no language.
 const plainLang = "xx"
 
 // plainAnalyzer is the custom analyzer used for plainLang.
@@ -43,40 +46,50 @@ const plainAnalyzer = "lyceum_plain"
 // fieldLangs is Languages plus plainLang: every suffix of the text fields.
 var fieldLangs = append(append([]string(nil), Languages...), plainLang)
 
+// analyzerOf names the analyzer of the text fields with suffix l.
+func analyzerOf(l string) string {
+	if l == plainLang {
+		return plainAnalyzer
+	}
+	return l
+}
+
 // Field names of the bleve documents.
 const (
-	fTitle           = "title_"   // + language suffix; analyzed, stored
-	fSummary         = "summary_" // + language suffix; analyzed, stored
-	fLicense         = "license"
-	fLanguage        = "language"     // primary subtag, for filter and facet
-	fLanguageTag     = "language_tag" // full BCP 47 tag
-	fSubjects        = "subjects"
-	fType            = "type"
-	fLevel           = "level"
-	fPublished       = "published"
-	fLikes           = "likes"
-	fVersion         = "version"
-	fAuthor          = "author"
-	fAuthorHandle    = "author_handle"
-	fCommunity       = "community"
-	fCommunityHandle = "community_handle"
-	fOrigin          = "origin"
-	fFileCID         = "file_cid"
-	fURL             = "url"
-	fKind            = "kind"  // kindResource on every resource, nothing on state documents
-	fState           = "state" // the value of a state document, stored only
+	fTitle   = "title_"   // + language suffix: title and keywords; analyzed
+	fSummary = "summary_" // + language suffix; analyzed
+	fPeople  = "people"   // creators' names and handles; plain analyzer
+	// fFacet holds every filter and facet term as "name=value"
+	// (kind=resource, license=CC-BY-4.0, subject=0541, …): one keyword
+	// field with doc values, so that counting five facets visits one
+	// field per matching document, not five.
+	fFacet     = "f"
+	fPublished = "published" // sortable UTC timestamp, keyword with doc values
+	fLikes     = "likes"     // zero-padded like count, keyword with doc values
+	fRec       = "rec"       // stored only: the record (JSON), what a Hit shows and what Apply needs
+	fState     = "state"     // the value of a state document, stored only
 )
 
-const kindResource = "resource"
+// Kinds of indexed things, the values of Query.Kind and Hit.Kind.
+const (
+	KindResource   = "resource"
+	KindCollection = "collection"
+	KindCommunity  = "community"
+	KindPerson     = "person"
+)
+
+// Kinds lists every kind.
+var Kinds = []string{KindResource, KindCollection, KindCommunity, KindPerson}
 
 // Index is the search index of one node: resources derived from verified
 // activities, with moderation state. It is safe for concurrent use; writes
 // (Apply, Delist, Relist) are serialized by a mutex because each reads the
 // state the previous one wrote.
 type Index struct {
-	bi  bleve.Index
-	cfg config
-	mu  sync.Mutex // serializes writers
+	bi        bleve.Index
+	cfg       config
+	analyzers map[string]analysis.Analyzer // by language suffix, for queries and snippets
+	mu        sync.Mutex                   // serializes writers
 }
 
 type config struct {
@@ -117,7 +130,10 @@ func Open(path string, opts ...Option) (*Index, error) {
 	)
 	switch {
 	case path == "":
-		bi, err = bleve.NewMemOnly(newMapping())
+		// scorch without a path keeps everything in memory; the same
+		// engine as on disk, so both answer alike (upsidedown, bleve's
+		// NewMemOnly, lacks the fuzzy term dictionary Search uses).
+		bi, err = bleve.NewUsing("", newMapping(), scorch.Name, scorch.Name, nil)
 	default:
 		if _, statErr := os.Stat(path); statErr == nil {
 			bi, err = bleve.Open(path)
@@ -145,7 +161,16 @@ func Open(path string, opts ...Option) (*Index, error) {
 		bi.Close()
 		return nil, fmt.Errorf("index: open %q: found %q, want %q: %w", path, v, mappingVersion, ErrStaleMapping)
 	}
-	return &Index{bi: bi, cfg: cfg}, nil
+	ix := &Index{bi: bi, cfg: cfg, analyzers: map[string]analysis.Analyzer{}}
+	for _, l := range fieldLangs {
+		an := bi.Mapping().AnalyzerNamed(analyzerOf(l))
+		if an == nil {
+			bi.Close()
+			return nil, fmt.Errorf("index: open %q: no analyzer %q", path, analyzerOf(l))
+		}
+		ix.analyzers[l] = an
+	}
+	return ix, nil
 }
 
 // Close closes the index. Pending writes have already been persisted by
@@ -157,10 +182,11 @@ func (ix *Index) Close() error {
 	return nil
 }
 
-// Count returns the number of searchable documents (resources that are
-// neither deleted nor delisted).
+// Count returns the number of searchable documents (resources,
+// collections, communities and persons that are neither deleted nor
+// delisted).
 func (ix *Index) Count() (uint64, error) {
-	req := bleve.NewSearchRequestOptions(term(fKind, kindResource), 0, 0, false)
+	req := bleve.NewSearchRequestOptions(anyKind(), 0, 0, false)
 	sr, err := ix.bi.Search(req)
 	if err != nil {
 		return 0, fmt.Errorf("index: count: %w", err)
@@ -179,21 +205,27 @@ func ctxErr(ctx context.Context) error {
 
 // newMapping builds the static mapping. Design:
 //
-//   - One document type, with per-language text fields (title_en,
-//     summary_fr, …, title_xx for other languages). A resource fills only
-//     the fields of its own language, so it is analyzed with the right
-//     stemmer and stop words; a query is analyzed once per language
-//     against that language's fields, so "fractions" finds a French
-//     "fractions" stemmed the French way and an English one stemmed the
-//     English way. A document-type-per-language mapping would analyze
-//     documents correctly too, but bleve resolves a query field's analyzer
-//     from the first type mapping that has the field, so queries would be
-//     analyzed with one language only.
-//   - No _all field (it roughly doubles the postings and we never query
-//     it) and no dynamic fields: everything not listed is dropped.
-//   - Only what a Hit shows is stored; filters and facets are keyword
-//     fields with doc values; published and likes have doc values for
-//     sorting.
+//   - One document per indexed thing, with per-language text fields
+//     (title_en, summary_fr, …, title_xx for other languages). A resource
+//     fills only the fields of its own language, so it is analyzed with
+//     the right stemmer and stop words; Search analyzes each query word
+//     once per language and asks only the fields whose dictionary has the
+//     result, so a French "fractions" is stemmed the French way and an
+//     English one the English way without a fan-out over every field. (A
+//     document type per language would analyze documents correctly too,
+//     but bleve resolves a query field's analyzer from the first type
+//     mapping that has the field.)
+//   - No _all field and no dynamic fields: everything not listed is
+//     dropped. Text fields are not stored: the record (fRec, one stored
+//     field) has what a Hit shows and what Apply needs to order versions,
+//     so there is no second state document per resource.
+//   - Filters and facets are terms of one keyword field with doc values
+//     (fFacet); published and likes are fixed-width keywords with doc
+//     values for sorting (one term each, where numeric and date fields
+//     index a term per precision step).
+//   - Text fields keep term vectors: phrase queries need positions.
+//     Snippets are highlighted from the record, not from term vectors, so
+//     a search never collects match locations.
 func newMapping() *mapping.IndexMappingImpl {
 	im := bleve.NewIndexMapping()
 	im.StoreDynamic = false
@@ -214,51 +246,31 @@ func newMapping() *mapping.IndexMappingImpl {
 	dm.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 
 	for _, l := range fieldLangs {
-		an := l
-		if l == plainLang {
-			an = plainAnalyzer
-		}
-		dm.AddFieldMappingsAt(fTitle+l, textField(an))
-		dm.AddFieldMappingsAt(fSummary+l, textField(an))
+		dm.AddFieldMappingsAt(fTitle+l, textField(analyzerOf(l)))
+		dm.AddFieldMappingsAt(fSummary+l, textField(analyzerOf(l)))
 	}
-	for _, f := range []string{fLicense, fLanguage, fSubjects, fType, fLevel, fKind} {
+	dm.AddFieldMappingsAt(fPeople, textField(plainAnalyzer))
+	for _, f := range []string{fFacet, fPublished, fLikes} {
 		fm := bleve.NewKeywordFieldMapping()
 		fm.IncludeInAll = false
 		fm.IncludeTermVectors = false
-		fm.DocValues = f != fKind
-		fm.Store = f == fLicense
+		fm.DocValues = true
+		fm.Store = false
 		dm.AddFieldMappingsAt(f, fm)
 	}
-	for _, f := range []string{fState, fLanguageTag, fAuthor, fAuthorHandle, fCommunity, fCommunityHandle, fOrigin, fFileCID, fURL} {
+	for _, f := range []string{fState, fRec} {
 		dm.AddFieldMappingsAt(f, storedOnly())
 	}
-	pub := bleve.NewDateTimeFieldMapping()
-	pub.IncludeInAll = false
-	pub.Store = true
-	pub.DocValues = true
-	dm.AddFieldMappingsAt(fPublished, pub)
-	likes := bleve.NewNumericFieldMapping()
-	likes.IncludeInAll = false
-	likes.Store = true
-	likes.DocValues = true
-	dm.AddFieldMappingsAt(fLikes, likes)
-	ver := bleve.NewNumericFieldMapping()
-	ver.IncludeInAll = false
-	ver.Index = false
-	ver.Store = true
-	ver.DocValues = false
-	dm.AddFieldMappingsAt(fVersion, ver)
-
 	im.DefaultMapping = dm
 	return im
 }
 
-// textField is an analyzed, stored text field with term vectors (needed
-// for phrase queries and highlighting).
+// textField is an analyzed text field with term vectors (positions, for
+// phrase queries), not stored.
 func textField(analyzer string) *mapping.FieldMapping {
 	fm := bleve.NewTextFieldMapping()
 	fm.Analyzer = analyzer
-	fm.Store = true
+	fm.Store = false
 	fm.IncludeTermVectors = true
 	fm.IncludeInAll = false
 	fm.DocValues = false

@@ -2,26 +2,28 @@ package index
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"html"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
-	htmlhl "github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
 	"github.com/blevesearch/bleve/v2/search/query"
+	bleveindex "github.com/blevesearch/bleve_index_api"
 )
 
 // Query is a search request. Empty filters match everything.
 type Query struct {
-	// Text is what the user typed: words (any of them may match; one typo
-	// is forgiven in words of five letters or more) and "quoted phrases"
-	// (each must match). "" matches every resource, for browsing by
-	// filters.
-	Text     string
+	// Text is what the user typed: words (any of them may match) and
+	// "quoted phrases" (each must match). A word of five letters or more
+	// that matches nothing exactly matches the words one typo away. "" matches everything, for browsing by filters.
+	Text string
+	// Kind is one of Kinds; "" searches every kind.
+	Kind     string
 	Language string // primary subtag ("pt") or full tag ("pt-BR")
 	License  string // SPDX id
 	Subject  string // ISCED-F code
@@ -31,6 +33,9 @@ type Query struct {
 	Sort string
 	Page int // 1-based; default 1
 	Size int // default 20, at most MaxSize
+	// Facets asks for facet counts of every matching document. They cost
+	// a visit of each match: ask on the first page, not on every page.
+	Facets bool
 }
 
 // Sort orders.
@@ -50,6 +55,7 @@ const (
 
 // Facet names, the keys of Result.Facets.
 const (
+	FacetKind     = "kind"
 	FacetLanguage = "language"
 	FacetLicense  = "license"
 	FacetSubject  = "subject"
@@ -57,13 +63,13 @@ const (
 	FacetLevel    = "level"
 )
 
-var facetFields = map[string]string{
-	FacetLanguage: fLanguage,
-	FacetLicense:  fLicense,
-	FacetSubject:  fSubjects,
-	FacetType:     fType,
-	FacetLevel:    fLevel,
-}
+// FuzzyBelow: a word of fuzzyMinRunes or more that matches fewer documents
+// than this exactly is also matched with one typo: a typo that matches
+// nothing is corrected, while a word that does match is not blurred into
+// its neighbours (teacher3 into teacher1, teacher2, …), which would also
+// cost a second set of postings on every query. The price: a typo that
+// happens to be another indexed word is taken as that word.
+const FuzzyBelow = 1
 
 // Result is one page of hits with the facets of all matching documents.
 type Result struct {
@@ -74,10 +80,12 @@ type Result struct {
 	Size   int
 }
 
-// Hit is one resource in a Result. It refers back to its origin (actor,
-// node, URL) and its CIDs, as every HQ hit must.
+// Hit is one resource, collection, community or person in a Result. It
+// refers back to its origin (actor, node, URL) and its CIDs, as every HQ
+// hit must.
 type Hit struct {
-	ID              string // stable resource ID
+	ID              string // stable ID: a resource's or collection's, or an actor's did:key
+	Kind            string // one of Kinds
 	Title           string
 	Snippet         string // HTML: matched words in <mark>…</mark>, the rest escaped
 	Author          string // did:key
@@ -89,7 +97,8 @@ type Hit struct {
 	Origin          string // peer ID of the origin node
 	FileCID         string
 	URL             string
-	Version         uint64
+	Version         uint64 // resources: their version; others: the seq of the activity
+	Items           int    // collections: how many resources
 	Published       time.Time
 	Likes           int
 	Score           float64
@@ -101,18 +110,29 @@ type FacetCount struct {
 	Count int
 }
 
-// Title weighs this much more than the summary.
-const titleBoost = 3
+// Title (and keywords) weigh this much more than the summary, and names of
+// people this much.
+const (
+	titleBoost  = 3
+	peopleBoost = 2
+)
+
+// A typo match weighs this much of an exact one.
+const fuzzyWeight = 0.5
 
 // Words of at least this many letters match with one typo.
 const fuzzyMinRunes = 5
 
-// snippetRunes bounds a snippet made without a highlight.
-const snippetRunes = 200
+// maxFuzzyTerms bounds the terms one word expands to.
+const maxFuzzyTerms = 64
+
+// facetAll is the size of the single facet request: every term of fFacet,
+// which Search then splits by facet name and cuts to facetSize.
+const facetAll = 1 << 20
 
 var phraseRE = regexp.MustCompile(`"([^"]*)"`)
 
-// Search runs q. Delisted and deleted resources never appear.
+// Search runs q. Delisted and deleted things never appear.
 func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if err := ctxErr(ctx); err != nil {
 		return Result{}, err
@@ -126,60 +146,64 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if from+size > MaxDepth {
 		return Result{}, fmt.Errorf("index: search: page %d of size %d is deeper than %d", page, size, MaxDepth)
 	}
+	if q.Kind != "" && !slices.Contains(Kinds, q.Kind) {
+		return Result{}, fmt.Errorf("index: search: unknown kind %q (want one of %s)", q.Kind, strings.Join(Kinds, ", "))
+	}
 
 	langs := fieldLangs
 	if q.Language != "" {
 		langs = []string{langSuffix(q.Language)}
 	}
-	textQ, hasText := textQuery(q.Text, langs)
-	must := []query.Query{}
-	if hasText {
-		must = append(must, textQ)
+	adv, err := ix.bi.Advanced()
+	if err != nil {
+		return Result{}, fmt.Errorf("index: search: %w", err)
 	}
-	for field, v := range map[string]string{
-		fLicense: q.License, fSubjects: q.Subject, fType: q.Type, fLevel: q.Level,
-	} {
-		if v != "" {
-			must = append(must, term(field, v))
+	rd, err := adv.Reader()
+	if err != nil {
+		return Result{}, fmt.Errorf("index: search: %w", err)
+	}
+	plan, err := ix.plan(ctx, rd, q.Text, langs)
+	rd.Close()
+	if err != nil {
+		return Result{}, fmt.Errorf("index: search: %w", err)
+	}
+	var must []query.Query
+	if plan.q != nil {
+		must = append(must, plan.q)
+	}
+	for _, f := range [][2]string{{FacetKind, q.Kind}, {FacetLicense, q.License}, {FacetSubject, q.Subject}, {FacetType, q.Type}, {FacetLevel, q.Level}, {FacetLanguage, primary(q.Language)}} {
+		if f[1] != "" {
+			must = append(must, term(fFacet, facetTerm(f[0], f[1])))
 		}
 	}
-	if q.Language != "" {
-		must = append(must, term(fLanguage, primary(q.Language)))
-	}
 	var top query.Query
-	switch len(must) {
-	case 0:
-		top = term(fKind, kindResource) // not match-all: skip state documents
-	case 1:
+	switch {
+	case plan.text && plan.q == nil:
+		top = bleve.NewMatchNoneQuery() // words that match nothing
+	case len(must) == 0:
+		top = anyKind() // not match-all: skip state documents
+	case len(must) == 1:
 		top = must[0]
 	default:
 		top = bleve.NewConjunctionQuery(must...)
 	}
 
 	req := bleve.NewSearchRequestOptions(top, size, from, false)
-	req.Fields = []string{fLicense, fLanguageTag, fAuthor, fAuthorHandle, fCommunity, fCommunityHandle, fOrigin, fFileCID, fURL, fVersion, fPublished, fLikes}
-	for _, l := range langs {
-		req.Fields = append(req.Fields, fTitle+l)
-		if !hasText {
-			req.Fields = append(req.Fields, fSummary+l)
-		}
+	req.Fields = []string{fRec}
+	if q.Facets {
+		req.AddFacet(fFacet, bleve.NewFacetRequest(fFacet, facetAll))
 	}
-	if hasText {
-		req.Highlight = bleve.NewHighlightWithStyle(htmlhl.Name)
-		for _, l := range langs {
-			req.Highlight.AddField(fSummary + l)
-		}
-	}
-	for name, field := range facetFields {
-		req.AddFacet(name, bleve.NewFacetRequest(field, ix.cfg.facetSize))
-	}
+	// No "_id" tie-breaker: it makes bleve load the ID of every match.
+	// Ties keep the index order, stable for one snapshot.
 	switch q.Sort {
 	case SortNewest:
-		req.SortBy([]string{"-" + fPublished, "_id"})
+		req.SortBy([]string{"-" + fPublished})
 	case SortPopular:
-		req.SortBy([]string{"-" + fLikes, "-" + fPublished, "_id"})
+		req.SortBy([]string{"-" + fLikes, "-" + fPublished})
 	case "", SortRelevance:
-		req.SortBy([]string{"-_score", "-" + fPublished, "_id"})
+		if !plan.text {
+			req.SortBy([]string{"-" + fPublished}) // every score is equal
+		}
 	default:
 		return Result{}, fmt.Errorf("index: search: unknown sort %q", q.Sort)
 	}
@@ -190,92 +214,257 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	res := Result{Total: sr.Total, Page: page, Size: size, Hits: make([]Hit, 0, len(sr.Hits)), Facets: map[string][]FacetCount{}}
 	for _, h := range sr.Hits {
+		var r record
+		if err := json.Unmarshal([]byte(str(h.Fields[fRec])), &r); err != nil {
+			return Result{}, fmt.Errorf("index: search: record of %s: %w", h.ID, err)
+		}
 		hit := Hit{
 			ID:              h.ID,
+			Kind:            r.Kind,
+			Title:           r.Title,
 			Score:           h.Score,
-			License:         str(h.Fields[fLicense]),
-			Language:        str(h.Fields[fLanguageTag]),
-			Author:          str(h.Fields[fAuthor]),
-			AuthorHandle:    str(h.Fields[fAuthorHandle]),
-			Community:       str(h.Fields[fCommunity]),
-			CommunityHandle: str(h.Fields[fCommunityHandle]),
-			Origin:          str(h.Fields[fOrigin]),
-			FileCID:         str(h.Fields[fFileCID]),
-			URL:             str(h.Fields[fURL]),
+			License:         r.License,
+			Language:        r.Language,
+			Author:          r.Author,
+			AuthorHandle:    r.AuthorHandle,
+			Community:       r.Community,
+			CommunityHandle: r.CommunityHandle,
+			Origin:          r.Origin,
+			FileCID:         r.FileCID,
+			URL:             r.URL,
+			Version:         r.Version,
+			Items:           r.Items,
+			Published:       r.Published,
+			Likes:           r.Likes,
 		}
-		if v, ok := h.Fields[fVersion].(float64); ok {
-			hit.Version = uint64(v)
+		if !plan.text {
+			hit.Score = 0
 		}
-		if v, ok := h.Fields[fLikes].(float64); ok {
-			hit.Likes = int(v)
-		}
-		if t, err := time.Parse(time.RFC3339Nano, str(h.Fields[fPublished])); err == nil {
-			hit.Published = t
-		}
-		for _, l := range langs {
-			if t := str(h.Fields[fTitle+l]); t != "" {
-				hit.Title = t
-			}
-			if fr := h.Fragments[fSummary+l]; len(fr) > 0 && hit.Snippet == "" {
-				hit.Snippet = fr[0]
-			}
-			if s := str(h.Fields[fSummary+l]); s != "" && hit.Snippet == "" {
-				hit.Snippet = html.EscapeString(truncate(s, snippetRunes))
-			}
-		}
+		hit.Snippet = ix.snippet(r.Summary, langSuffix(r.Language), plan.marks[langSuffix(r.Language)])
 		res.Hits = append(res.Hits, hit)
 	}
-	for name, fr := range sr.Facets {
-		counts := []FacetCount{}
-		if fr.Terms != nil {
-			for _, t := range fr.Terms.Terms() {
-				counts = append(counts, FacetCount{Term: t.Term, Count: t.Count})
+	if fr := sr.Facets[fFacet]; fr != nil && fr.Terms != nil {
+		for _, t := range fr.Terms.Terms() {
+			name, v, ok := strings.Cut(t.Term, "=")
+			if !ok || len(res.Facets[name]) >= ix.cfg.facetSize {
+				continue
+			}
+			res.Facets[name] = append(res.Facets[name], FacetCount{Term: v, Count: t.Count})
+		}
+	}
+	if q.Facets {
+		for _, name := range []string{FacetKind, FacetLanguage, FacetLicense, FacetSubject, FacetType, FacetLevel} {
+			if res.Facets[name] == nil {
+				res.Facets[name] = []FacetCount{}
 			}
 		}
-		res.Facets[name] = counts
 	}
 	return res, nil
 }
 
-// textQuery turns what the user typed into a query over the title and
-// summary fields of langs. Every quoted phrase must match; at least one of
+// anyKind matches every indexed thing and no state document.
+func anyKind() query.Query {
+	qs := make([]query.Query, len(Kinds))
+	for i, k := range Kinds {
+		qs[i] = term(fFacet, facetTerm(FacetKind, k))
+	}
+	return bleve.NewDisjunctionQuery(qs...)
+}
+
+// plan is the query for what the user typed, with the analyzed terms to
+// mark in snippets, per language suffix.
+type plan struct {
+	q     query.Query // nil when nothing matches
+	text  bool        // the user typed words or phrases
+	marks map[string]map[string]bool
+}
+
+// plan turns what the user typed into a query over the title, summary and
+// people fields of langs. Every quoted phrase must match; at least one of
 // the other words must (OR, ranked by how many match and where: an AND
 // would fail on words that are stop words in the document's language but
 // not in the others).
-func textQuery(text string, langs []string) (query.Query, bool) {
+//
+// Each word is analyzed once per language and looked up in that
+// language's term dictionaries; the query asks only the fields that have
+// the term, so an unfiltered query costs what the languages that know the
+// word cost, not a fan-out over every field. Words of fuzzyMinRunes or
+// more that match fewer than FuzzyBelow documents exactly match the terms
+// one typo away instead, found in the same dictionaries.
+func (ix *Index) plan(ctx context.Context, rd bleveindex.IndexReader, text string, langs []string) (plan, error) {
+	p := plan{marks: map[string]map[string]bool{}}
+	mark := func(l, t string) {
+		if p.marks[l] == nil {
+			p.marks[l] = map[string]bool{}
+		}
+		p.marks[l][t] = true
+	}
+	var err error
+	count := func(field, t string) uint64 {
+		if err != nil {
+			return 0
+		}
+		tfr, e := rd.TermFieldReader(ctx, []byte(t), field, false, false, false)
+		if e != nil {
+			err = e
+			return 0
+		}
+		defer tfr.Close()
+		return tfr.Count()
+	}
+	type fieldOf struct {
+		field, lang string // lang: the suffix of the field's analyzer
+		boost       float64
+		marks       bool // snippets show the field's matches
+	}
+	var fields []fieldOf
+	for _, l := range langs {
+		fields = append(fields, fieldOf{fTitle + l, l, titleBoost, true}, fieldOf{fSummary + l, l, 1, true})
+	}
+	fields = append(fields, fieldOf{fPeople, plainLang, peopleBoost, false})
+
 	var must []query.Query
 	for _, m := range phraseRE.FindAllStringSubmatch(text, -1) {
-		p := strings.Join(words(m[1]), " ")
-		if p == "" {
+		ph := strings.Join(words(m[1]), " ")
+		if ph == "" {
 			continue
 		}
+		p.text = true
 		var alts []query.Query
-		for _, l := range langs {
-			alts = append(alts, phrase(fTitle+l, p, titleBoost), phrase(fSummary+l, p, 1))
+		for _, f := range fields {
+			terms := ix.analyze(f.lang, ph)
+			if len(terms) == 0 {
+				continue
+			}
+			ok := true
+			for _, t := range terms {
+				if count(f.field, t) == 0 {
+					ok = false
+					break
+				}
+			}
+			if !ok {
+				continue
+			}
+			for _, t := range terms {
+				if f.marks {
+					mark(f.lang, t)
+				}
+			}
+			alts = append(alts, phrase(f.field, ph, f.boost))
 		}
-		must = append(must, bleve.NewDisjunctionQuery(alts...))
+		if len(alts) == 0 {
+			return p, err // a phrase that is nowhere: nothing matches
+		}
+		must = append(must, disjunction(alts))
 	}
-	rest := phraseRE.ReplaceAllString(text, " ")
 	var should []query.Query
-	for _, w := range words(rest) {
-		fuzz := 0
-		if utf8.RuneCountInString(w) >= fuzzyMinRunes {
-			fuzz = 1
+	for _, w := range words(phraseRE.ReplaceAllString(text, " ")) {
+		p.text = true
+		var (
+			alts  []query.Query
+			exact uint64
+		)
+		analyzed := map[string][]string{}
+		for _, f := range fields {
+			ts, ok := analyzed[f.lang]
+			if !ok {
+				ts = ix.analyze(f.lang, w)
+				analyzed[f.lang] = ts
+			}
+			for _, t := range ts {
+				if n := count(f.field, t); n > 0 {
+					exact += n
+					alts = append(alts, termBoost(f.field, t, f.boost))
+					if f.marks {
+						mark(f.lang, t)
+					}
+				}
+			}
 		}
-		for _, l := range langs {
-			should = append(should, match(fTitle+l, w, fuzz, titleBoost), match(fSummary+l, w, fuzz, 1))
+		if exact < FuzzyBelow && utf8.RuneCountInString(w) >= fuzzyMinRunes {
+			n := 0
+			for _, f := range fields {
+				for _, t := range analyzed[f.lang] {
+					for _, ft := range ix.fuzzyTerms(rd, f.field, t, &err) {
+						if ft == t || n >= maxFuzzyTerms {
+							continue
+						}
+						n++
+						alts = append(alts, termBoost(f.field, ft, f.boost*fuzzyWeight))
+						if f.marks {
+							mark(f.lang, ft)
+						}
+					}
+				}
+			}
 		}
+		should = append(should, alts...)
+	}
+	if err != nil {
+		return p, err
 	}
 	if len(should) > 0 {
-		must = append(must, bleve.NewDisjunctionQuery(should...))
+		must = append(must, disjunction(should))
 	}
 	switch len(must) {
 	case 0:
-		return nil, false
 	case 1:
-		return must[0], true
+		p.q = must[0]
+	default:
+		p.q = bleve.NewConjunctionQuery(must...)
 	}
-	return bleve.NewConjunctionQuery(must...), true
+	if p.text && len(must) == 0 {
+		p.q = nil
+	}
+	return p, nil
+}
+
+// fuzzyTerms lists the terms of field one edit away from t.
+func (ix *Index) fuzzyTerms(rd bleveindex.IndexReader, field, t string, errp *error) []string {
+	fr, ok := rd.(bleveindex.IndexReaderFuzzy)
+	if !ok || *errp != nil {
+		return nil
+	}
+	fd, err := fr.FieldDictFuzzy(field, t, 1, "")
+	if err != nil {
+		*errp = err
+		return nil
+	}
+	defer fd.Close()
+	var out []string
+	for len(out) < maxFuzzyTerms {
+		e, err := fd.Next()
+		if err != nil {
+			*errp = err
+			return nil
+		}
+		if e == nil {
+			break
+		}
+		out = append(out, e.Term)
+	}
+	return out
+}
+
+// analyze returns the terms the analyzer of language suffix l makes of s.
+func (ix *Index) analyze(l, s string) []string {
+	an := ix.analyzers[l]
+	if an == nil {
+		return nil
+	}
+	var out []string
+	for _, tok := range an.Analyze([]byte(s)) {
+		out = append(out, string(tok.Term))
+	}
+	return out
+}
+
+func disjunction(qs []query.Query) query.Query {
+	if len(qs) == 1 {
+		return qs[0]
+	}
+	return bleve.NewDisjunctionQuery(qs...)
 }
 
 // words splits s into letter-or-digit runs. Splitting before analysis
@@ -284,10 +473,9 @@ func words(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
-func match(field, w string, fuzz int, boost float64) query.Query {
-	q := bleve.NewMatchQuery(w)
+func termBoost(field, t string, boost float64) query.Query {
+	q := bleve.NewTermQuery(t)
 	q.SetField(field)
-	q.SetFuzziness(fuzz)
 	q.SetBoost(boost)
 	return q
 }
@@ -308,12 +496,4 @@ func term(field, v string) query.Query {
 func str(v any) string {
 	s, _ := v.(string)
 	return s
-}
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return strings.TrimSpace(string(r[:n])) + "…"
 }

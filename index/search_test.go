@@ -100,7 +100,9 @@ func TestFacetCountsEqualTheMatchingDocuments(t *testing.T) {
 		ix := mustCorpus(t, open)
 		for _, q := range []Query{{}, {License: "CC-BY-4.0"}, {Type: "experiment"}, {Text: "fractions"}, {Level: "2", Size: 1}} {
 			t.Run(fmt.Sprintf("for %+v", q), func(t *testing.T) {
-				r := MustSearch(t, ix, q)
+				fq := q
+				fq.Facets = true
+				r := MustSearch(t, ix, fq)
 				all := MustSearch(t, ix, Query{Text: q.Text, Language: q.Language, License: q.License, Subject: q.Subject, Type: q.Type, Level: q.Level, Size: MaxSize})
 				want := map[string]map[string]int{}
 				for _, h := range all.Hits {

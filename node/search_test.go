@@ -33,6 +33,16 @@ func mustHQ(tb testing.TB) *Node {
 	return n
 }
 
+// indexedResources counts the resources in n's index.
+func indexedResources(tb testing.TB, n *Node) int {
+	tb.Helper()
+	r, err := n.searchLocal(context.Background(), SearchQuery{Kind: "resource", Size: 1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return int(r.Total)
+}
+
 // withHQ points a node's searches at hq.
 func withHQ(n *Node, hq *Node) { n.cfg.Search.HQs = []string{hq.ID().Addrs[0]} }
 
@@ -97,8 +107,15 @@ func TestHQIndexesTheNetworkAndNodesSearchIt(t *testing.T) {
 	}
 	waitFor(t, "the HQ to index all 500", 60*time.Second, func() bool {
 		hq.WaitIndexed(ctx)
-		c, _ := hq.index.Count()
-		return c >= total
+		return indexedResources(t, hq) >= total
+	})
+	// Persons are indexed too, and found by kind.
+	waitFor(t, "the HQ to index the teachers", 30*time.Second, func() bool {
+		hq.WaitIndexed(ctx)
+		r, err := nodes[1].Search(ctx, SearchQuery{Text: "teacher3", Kind: "person"})
+		// The node's own index knows only teacher1, which it offers as a
+		// one-typo match; the HQ's exact match ranks first.
+		return err == nil && len(r.Hits) > 0 && r.Hits[0].Title == "Teacher3" && r.Hits[0].Kind == "person" && len(r.Answered) == 1
 	})
 
 	// A node that published while apart from the HQ is backfilled later.
@@ -112,9 +129,11 @@ func TestHQIndexesTheNetworkAndNodesSearchIt(t *testing.T) {
 	}
 	waitFor(t, "the HQ to backfill the lone node", 30*time.Second, func() bool {
 		hq.WaitIndexed(ctx)
-		c, _ := hq.index.Count()
-		return c >= total+5
+		return indexedResources(t, hq) >= total+5
 	})
+	if n := indexedResources(t, hq); n != total+5 {
+		t.Fatalf("the HQ indexed %d resources, want %d", n, total+5)
+	}
 
 	// Filters return exactly the expected hits, HQ and local merged.
 	searcher := nodes[0]

@@ -35,12 +35,16 @@ func (a *app) searchCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "search [WORDS]",
 		Short: "Search the local index and the configured HQs",
-		Long: `Search resources: the local index and every HQ in search.hqs are asked
-in parallel; answers are merged and deduplicated. Words in "double quotes"
-are a phrase; a word of five letters or more forgives one typo.`,
-		Example: `  lyceum search "fractions worksheet" --language fr --license CC-BY-4.0 --sort newest`,
+		Long: `Search resources, collections, communities and persons: the local index
+and every HQ in search.hqs are asked in parallel; answers are merged and
+deduplicated. Words in "double quotes" are a phrase; a word of five letters
+or more that matches (almost) nothing forgives one typo. Facet counts come
+with the first page.`,
+		Example: `  lyceum search "fractions worksheet" --language fr --license CC-BY-4.0 --sort newest
+  lyceum search algebra --kind community`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q.Text = strings.Join(args, " ")
+			q.Facets = q.Page <= 1
 			return a.withBackend(cmd.Context(), func(b backend) error {
 				res, err := b.Search(cmd.Context(), q)
 				if err != nil {
@@ -55,6 +59,7 @@ are a phrase; a word of five letters or more forgives one typo.`,
 		},
 	}
 	f := cmd.Flags()
+	f.StringVar(&q.Kind, "kind", "", "only this kind: resource, collection, community or person")
 	f.StringVar(&q.Language, "language", "", "only this language (BCP 47)")
 	f.StringVar(&q.License, "license", "", "only this licence (SPDX id)")
 	f.StringVar(&q.Subject, "subject", "", "only this ISCED-F subject")
@@ -78,7 +83,19 @@ func (a *app) printSearch(res node.SearchResult) {
 		fmt.Fprintf(a.stderr, "HQ %s did not answer (%s): results are from the local index only\n", hq, res.Errors[hq])
 	}
 	for i, h := range res.Hits {
-		fmt.Fprintf(a.stdout, "\n%d. %s  [%s, %s]\n", (res.Page-1)*len(res.Hits)+i+1, h.Title, h.License, h.Language)
+		var tags []string
+		if h.Kind != "" && h.Kind != "resource" {
+			tags = append(tags, h.Kind)
+		}
+		for _, t := range []string{h.License, h.Language} {
+			if t != "" {
+				tags = append(tags, t)
+			}
+		}
+		if h.Kind == "collection" {
+			tags = append(tags, fmt.Sprintf("%d items", h.Items))
+		}
+		fmt.Fprintf(a.stdout, "\n%d. %s  [%s]\n", (res.Page-1)*len(res.Hits)+i+1, h.Title, strings.Join(tags, ", "))
 		if h.Snippet != "" {
 			fmt.Fprintf(a.stdout, "   %s\n", terminalSnippet(h.Snippet, tty))
 		}
@@ -86,8 +103,15 @@ func (a *app) printSearch(res node.SearchResult) {
 		if h.CommunityHandle != "" {
 			by += " in " + h.CommunityHandle
 		}
-		fmt.Fprintf(a.stdout, "   by %s · %d likes · origin %s\n", by, h.Likes, h.Origin)
-		fmt.Fprintf(a.stdout, "   id %s  file %s\n", h.ID, firstOf(h.FileCID, h.URL))
+		switch h.Kind {
+		case "", "resource":
+			fmt.Fprintf(a.stdout, "   by %s · %d likes · origin %s\n", by, h.Likes, h.Origin)
+			fmt.Fprintf(a.stdout, "   id %s  file %s\n", h.ID, firstOf(h.FileCID, h.URL))
+		case "collection":
+			fmt.Fprintf(a.stdout, "   by %s · origin %s\n   id %s\n", by, h.Origin, h.ID)
+		default:
+			fmt.Fprintf(a.stdout, "   %s · origin %s\n   id %s\n", by, h.Origin, h.ID)
+		}
 	}
 	if len(res.Facets) > 0 {
 		fmt.Fprintln(a.stdout)
