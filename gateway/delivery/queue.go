@@ -175,6 +175,9 @@ type hostState struct {
 	unreachable bool
 	nextProbe   time.Time
 	inflight    int
+	// resetAt is when MarkReachable was last called: failures of attempts
+	// started before it are old news and do not count.
+	resetAt time.Time
 }
 
 const schema = `
@@ -377,9 +380,9 @@ func (q *Queue) MarkReachable(host string) {
 	host = strings.ToLower(host)
 	q.mu.Lock()
 	h := q.hosts[host]
-	changed := h != nil && (h.unreachable || h.failures > 0)
+	changed := h != nil && (h.unreachable || h.failures > 0 || h.inflight > 0)
 	if changed {
-		h.unreachable, h.failures = false, 0
+		h.unreachable, h.failures, h.resetAt = false, 0, q.cfg.now()
 	}
 	closed := q.closed
 	q.mu.Unlock()

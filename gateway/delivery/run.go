@@ -22,6 +22,7 @@ type job struct {
 	created time.Time
 	body    *storedBody
 	probe   bool
+	started time.Time
 }
 
 // storedBody is a body shared by the jobs in flight that send it.
@@ -193,7 +194,7 @@ func (d *dispatcher) dispatch() time.Duration {
 			}
 			d.inflight[r.id] = true
 			q.inflight.Add(1)
-			d.jobs <- job{id: r.id, inbox: r.inbox, host: r.host, created: time.UnixMilli(r.created), body: b, probe: probe}
+			d.jobs <- job{id: r.id, inbox: r.inbox, host: r.host, created: time.UnixMilli(r.created), body: b, probe: probe, started: now}
 			free--
 			if free == 0 {
 				break
@@ -436,10 +437,11 @@ func (d *dispatcher) apply(results []result) {
 			h.inflight--
 		}
 		before := hostChange{h.failures, h.unreachable, h.nextProbe}
+		stale := j.started.Before(h.resetAt)
 		switch {
 		case r.outcome == delivered || r.reached:
 			h.failures, h.unreachable = 0, false
-		case r.outcome == retry:
+		case r.outcome == retry && !stale:
 			h.failures++
 			if !h.unreachable && h.failures >= q.cfg.unreachableAfter {
 				h.unreachable = true
@@ -486,6 +488,9 @@ func (d *dispatcher) apply(results []result) {
 			delay := backoff(attempts+1, q.cfg.backoffBase, q.cfg.backoffMax)
 			if r.delay > delay {
 				delay = r.delay
+			}
+			if stale && r.delay == 0 {
+				delay = 0 // the host has since contacted us: try again now
 			}
 			next := now.Add(delay)
 			if next.After(deadline) {
