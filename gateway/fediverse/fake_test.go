@@ -1,0 +1,175 @@
+package fediverse
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lyceum-oer/lyceum/gateway/httpsig"
+)
+
+// fakeServer is a fediverse server that records what it is sent, in the
+// manner of GoToSocial's testrig: it publishes actors with RSA keys and
+// NodeInfo naming its software, and verifies the signature of every POST
+// it receives (through our httpsig, fetching keys with plain GETs).
+type fakeServer struct {
+	t        testing.TB
+	srv      *httptest.Server
+	url      string
+	software string
+	keys     map[string]*rsa.PrivateKey
+
+	mu       sync.Mutex
+	received []received
+}
+
+type received struct {
+	path  string
+	doc   map[string]any
+	keyID string
+	err   error // signature verification
+}
+
+func newFakeServer(tb testing.TB, software string, users ...string) *fakeServer {
+	tb.Helper()
+	f := &fakeServer{t: tb, software: software, keys: map[string]*rsa.PrivateKey{}}
+	for _, u := range users {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		f.keys[u] = k
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/nodeinfo", func(w http.ResponseWriter, r *http.Request) {
+		writeJSONType(w, "application/json", 200, obj{"links": []obj{{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": f.url + "/nodeinfo/2.0"}}})
+	})
+	mux.HandleFunc("GET /nodeinfo/2.0", func(w http.ResponseWriter, r *http.Request) {
+		writeJSONType(w, "application/json", 200, obj{"version": "2.0", "software": obj{"name": f.software, "version": "4.3.0"}})
+	})
+	mux.HandleFunc("GET /users/{name}", func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		k, ok := f.keys[name]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		pub, _ := httpsig.PublicKeyPEM(&k.PublicKey)
+		id := f.actor(name)
+		writeJSONType(w, apType, 200, obj{
+			"@context": []any{asContext, "https://w3id.org/security/v1"}, "id": id, "type": "Person",
+			"preferredUsername": name, "inbox": id + "/inbox", "endpoints": obj{"sharedInbox": f.url + "/inbox"},
+			"publicKey": obj{"id": id + "#main-key", "owner": id, "publicKeyPem": pub},
+		})
+	})
+	mux.HandleFunc("GET /notes/{n}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSONType(w, apType, 200, obj{"id": f.url + r.URL.Path, "type": "Note", "attributedTo": f.actor(strings.Split(r.PathValue("n"), "-")[0]), "content": "<p>hi</p>"})
+	})
+	verifier := httpsig.NewVerifier(plainKeys{})
+	record := func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var doc map[string]any
+		_ = json.Unmarshal(body, &doc)
+		p, _ := httpsig.ParseSignature(r.Header.Get("Signature"))
+		_, err := verifier.Verify(r.Context(), r, body)
+		if r.Header.Get("Content-Type") != apType {
+			err = fmt.Errorf("content type %q", r.Header.Get("Content-Type"))
+		}
+		f.mu.Lock()
+		f.received = append(f.received, received{path: r.URL.Path, doc: doc, keyID: p.KeyID, err: err})
+		f.mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+	}
+	mux.HandleFunc("POST /inbox", record)
+	mux.HandleFunc("POST /users/{name}/inbox", record)
+	f.srv = httptest.NewTLSServer(mux)
+	f.url = f.srv.URL
+	tb.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeServer) actor(name string) string { return f.url + "/users/" + name }
+
+// got returns what the server received so far.
+func (f *fakeServer) got() []received {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]received(nil), f.received...)
+}
+
+// waitFor waits until a received activity of type typ arrived and returns it.
+func (f *fakeServer) waitFor(tb testing.TB, typ string) received {
+	tb.Helper()
+	var out received
+	eventually(tb, typ+" received by the fake server", func() bool {
+		for _, r := range f.got() {
+			if r.doc["type"] == typ {
+				out = r
+				return true
+			}
+		}
+		return false
+	})
+	if out.err != nil {
+		tb.Fatalf("%s: signature refused by the receiver: %v", typ, out.err)
+	}
+	return out
+}
+
+// post signs (as user) and POSTs an activity; edit may spoil the request
+// after signing.
+func (f *fakeServer) post(tb testing.TB, inbox, user string, act obj, edit func(*http.Request)) *http.Response {
+	tb.Helper()
+	body, _ := json.Marshal(act)
+	req, _ := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
+	req.Header.Set("Content-Type", apType)
+	if user != "" {
+		if err := httpsig.Sign(req, body, f.actor(user)+"#main-key", f.keys[user], time.Now()); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if edit != nil {
+		edit(req)
+	}
+	resp, err := f.srv.Client().Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+// plainKeys fetches keys with unsigned GETs: the fake server's side.
+type plainKeys struct{}
+
+func (plainKeys) FetchKey(ctx context.Context, keyID string, _ bool) (httpsig.PublicKey, error) {
+	u, _, _ := strings.Cut(keyID, "#")
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req.Header.Set("Accept", apType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return httpsig.PublicKey{}, err
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		PublicKey struct{ ID, Owner, PublicKeyPem string } `json:"publicKey"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		return httpsig.PublicKey{}, err
+	}
+	k, err := httpsig.ParsePublicKeyPEM(doc.PublicKey.PublicKeyPem)
+	if err != nil {
+		return httpsig.PublicKey{}, err
+	}
+	return httpsig.PublicKey{ID: doc.PublicKey.ID, Owner: doc.PublicKey.Owner, Key: k}, nil
+}

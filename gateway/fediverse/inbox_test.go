@@ -1,0 +1,223 @@
+package fediverse
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lyceum-oer/lyceum/activity"
+	"github.com/lyceum-oer/lyceum/gateway/httpsig"
+	"github.com/lyceum-oer/lyceum/node"
+)
+
+func TestInboxRefusesWhatMastodonRefuses(t *testing.T) {
+	s := newSite(t)
+	s.actor(t, "alice", activity.Person)
+	f := newFakeServer(t, "mastodon", "eve", "mallory")
+	inbox := s.url + "/ap/inbox"
+	like := func(actor string) obj {
+		return obj{"@context": asContext, "id": f.url + "/likes/" + randomID(), "type": "Like", "actor": f.actor(actor), "object": s.url + "/ap/users/alice"}
+	}
+	for _, tc := range []struct {
+		name string
+		as   string // who signs
+		act  obj
+		edit func(*http.Request)
+		want int
+	}{
+		{"a signed activity is accepted", "eve", like("eve"), nil, http.StatusAccepted},
+		{"an unsigned activity is refused", "", like("eve"), nil, http.StatusUnauthorized},
+		{"a wrong digest is refused", "eve", like("eve"), func(r *http.Request) { r.Header.Set("Digest", httpsig.Digest([]byte("other"))) }, http.StatusUnauthorized},
+		{"a tampered body is refused", "eve", like("eve"), func(r *http.Request) {
+			r.Body = io.NopCloser(strings.NewReader(`{"type":"Delete"}`))
+			r.ContentLength = 17
+		}, http.StatusUnauthorized},
+		{"a stale date is refused", "eve", like("eve"), func(r *http.Request) {
+			k := f.keys["eve"]
+			body, _ := r.GetBody()
+			b, _ := io.ReadAll(body)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			_ = httpsig.Sign(r, b, f.actor("eve")+"#main-key", k, time.Now().Add(-3*time.Hour))
+		}, http.StatusUnauthorized},
+		{"the key of another actor is refused", "mallory", like("eve"), nil, http.StatusUnauthorized},
+		{"application/json is refused", "eve", like("eve"), func(r *http.Request) { r.Header.Set("Content-Type", "application/json") }, http.StatusUnsupportedMediaType},
+		{"a malformed signature header is refused", "eve", like("eve"), func(r *http.Request) { r.Header.Set("Signature", `keyId="x",,,`) }, http.StatusBadRequest},
+		{"an unknown type is accepted and ignored", "eve", obj{"id": f.url + "/x/1", "type": "EmojiReact", "actor": f.actor("eve")}, nil, http.StatusAccepted},
+		{"an oversized body is refused", "eve", obj{"id": f.url + "/x/2", "type": "Note", "actor": f.actor("eve"), "content": strings.Repeat("x", 300<<10)}, nil, http.StatusRequestEntityTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if resp := f.post(t, inbox, tc.as, tc.act, tc.edit); resp.StatusCode != tc.want {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.want)
+			}
+		})
+	}
+}
+
+// A follow from Mastodon is accepted at once with the Follow embedded; a
+// new resource then reaches the server's shared inbox once for two
+// followers there, as a Create of a Note signed by the author's key.
+func TestFollowersOnMastodonGetEachNewResourceOncePerServer(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t)
+	s.actor(t, "alice", activity.Person)
+	f := newFakeServer(t, "mastodon", "eve", "frank")
+	alice := s.url + "/ap/users/alice"
+	for _, u := range []string{"eve", "frank"} {
+		followID := f.url + "/follows/" + u
+		if resp := f.post(t, alice+"/inbox", u, obj{"@context": asContext, "id": followID, "type": "Follow", "actor": f.actor(u), "object": alice}, nil); resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("follow: %d", resp.StatusCode)
+		}
+	}
+	acc := f.waitFor(t, "Accept")
+	if inner, _ := acc.doc["object"].(map[string]any); inner["type"] != "Follow" || !strings.HasPrefix(inner["id"].(string), f.url+"/follows/") || acc.keyID != alice+"#main-key" {
+		t.Fatalf("accept = %v", acc.doc)
+	}
+	if !strings.HasSuffix(acc.path, "/inbox") || acc.path == "/inbox" {
+		t.Fatalf("accept went to %s, want the follower's own inbox", acc.path)
+	}
+	pub, err := s.node.Publish(ctx, node.PublishRequest{As: "alice", URL: "https://example.org/a", Title: "Photosynthesis",
+		License: "CC0-1.0", Language: "en", Keywords: []string{"plants"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.bridge.Kick()
+	create := f.waitFor(t, "Create")
+	if create.path != "/inbox" {
+		t.Fatalf("create went to %s, want the shared inbox", create.path)
+	}
+	note, _ := create.doc["object"].(map[string]any)
+	if note["type"] != "Note" || note["id"] != s.url+"/ap/resources/"+pub.ID || note["to"].([]any)[0] != activity.PublicAudience ||
+		note["cc"].([]any)[0] != alice+"/followers" {
+		t.Fatalf("create = %v", create.doc)
+	}
+	time.Sleep(200 * time.Millisecond) // let a wrong second POST show up
+	n := 0
+	for _, r := range f.got() {
+		if r.doc["type"] == "Create" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d Creates for two followers on one server, want 1", n)
+	}
+}
+
+// A community boosts a new resource as Announce{Note URL} to Mastodon and
+// as the FEP-1b12 Announce{Create{Note}} with audience to Lemmy.
+func TestCommunityBoostsPerFollowerSoftware(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t)
+	s.actor(t, "alice", activity.Person)
+	s.actor(t, "maths", activity.Group)
+	masto := newFakeServer(t, "mastodon", "eve")
+	lemmy := newFakeServer(t, "lemmy", "lena")
+	group := s.url + "/ap/users/maths"
+	masto.post(t, group+"/inbox", "eve", obj{"id": masto.url + "/f/1", "type": "Follow", "actor": masto.actor("eve"), "object": group}, nil)
+	lemmy.post(t, group+"/inbox", "lena", obj{"id": lemmy.url + "/f/1", "type": "Follow", "actor": lemmy.actor("lena"), "object": group}, nil)
+	masto.waitFor(t, "Accept")
+	lemmy.waitFor(t, "Accept")
+	pub, err := s.node.Publish(ctx, node.PublishRequest{As: "alice", URL: "https://example.org/g", Title: "Geometry",
+		License: "CC-BY-4.0", Language: "en", Community: "maths"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.bridge.Kick()
+	noteURL := s.url + "/ap/resources/" + pub.ID
+	ann := masto.waitFor(t, "Announce")
+	if ann.doc["object"] != noteURL || ann.doc["actor"] != group || ann.keyID != group+"#main-key" {
+		t.Fatalf("mastodon announce = %v", ann.doc)
+	}
+	ann = lemmy.waitFor(t, "Announce")
+	inner, _ := ann.doc["object"].(map[string]any)
+	if inner["type"] != "Create" || ann.doc["audience"] != group || inner["audience"] != group {
+		t.Fatalf("lemmy announce = %v", ann.doc)
+	}
+	if note, _ := inner["object"].(map[string]any); note["id"] != noteURL || note["audience"] != group {
+		t.Fatalf("lemmy announce's note = %v", inner["object"])
+	}
+	// An edit is not boosted again.
+	if _, err := s.node.UpdateResource(ctx, pub.ID, node.PublishRequest{Title: "Geometry 2"}); err != nil {
+		t.Fatal(err)
+	}
+	s.bridge.Kick()
+	masto.waitFor(t, "Update")
+	n := 0
+	for _, r := range masto.got() {
+		if r.doc["type"] == "Announce" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d boosts, want 1", n)
+	}
+}
+
+// Likes and boosts can be taken back by ID or by actor and object; a
+// repeated activity is handled once; a deleted actor's traces go.
+func TestInboxUndoDuplicatesAndDeletedActors(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t)
+	s.actor(t, "alice", activity.Person)
+	pub, err := s.node.Publish(ctx, node.PublishRequest{As: "alice", URL: "https://example.org/u", Title: "Undo me", License: "CC0-1.0", Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFakeServer(t, "gotosocial", "eve")
+	note := s.url + "/ap/resources/" + pub.ID
+	inbox := s.url + "/ap/inbox"
+	count := func(kind string) int {
+		its, _ := s.bridge.Interactions(ctx, pub.ID)
+		n := 0
+		for _, it := range its {
+			if it.Kind == kind {
+				n++
+			}
+		}
+		return n
+	}
+	like := obj{"id": f.url + "/likes/1", "type": "Like", "actor": f.actor("eve"), "object": note}
+	f.post(t, inbox, "eve", like, nil)
+	f.post(t, inbox, "eve", like, nil)
+	if count(KindLike) != 1 {
+		t.Fatalf("%d likes after a repeated Like, want 1", count(KindLike))
+	}
+	// Undo naming only the actor and object, with a fresh Like ID.
+	f.post(t, inbox, "eve", obj{"id": f.url + "/undo/1", "type": "Undo", "actor": f.actor("eve"),
+		"object": obj{"id": f.url + "/likes/other", "type": "Like", "actor": f.actor("eve"), "object": note}}, nil)
+	if count(KindLike) != 0 {
+		t.Fatal("the like survived its Undo")
+	}
+	f.post(t, inbox, "eve", obj{"id": f.url + "/boosts/1", "type": "Announce", "actor": f.actor("eve"), "object": []any{note}}, nil)
+	f.post(t, inbox, "eve", obj{"id": f.url + "/notes/eve-1", "type": "Create", "actor": f.actor("eve"),
+		"object": obj{"id": f.url + "/notes/eve-1", "type": "Note", "attributedTo": f.actor("eve"), "inReplyTo": note,
+			"content": `<p onclick="x()">Nice <a href="javascript:alert(1)">link</a> <img src="x"></p>`, "to": activity.PublicAudience}}, nil)
+	its, _ := s.bridge.Interactions(ctx, pub.ID)
+	if len(its) != 2 {
+		t.Fatalf("interactions = %+v", its)
+	}
+	for _, it := range its {
+		if it.Kind == KindComment && (strings.Contains(it.Content, "onclick") || strings.Contains(it.Content, "javascript") || strings.Contains(it.Content, "<img")) {
+			t.Fatalf("comment not sanitized: %q", it.Content)
+		}
+	}
+	// Update of the comment by its author.
+	f.post(t, inbox, "eve", obj{"id": f.url + "/updates/1", "type": "Update", "actor": f.actor("eve"),
+		"object": obj{"id": f.url + "/notes/eve-1", "type": "Note", "attributedTo": f.actor("eve"), "inReplyTo": note, "content": "<p>Edited</p>"}}, nil)
+	its, _ = s.bridge.Interactions(ctx, pub.ID)
+	edited := false
+	for _, it := range its {
+		edited = edited || (it.Kind == KindComment && it.Content == "<p>Edited</p>")
+	}
+	if !edited {
+		t.Fatalf("comment not edited: %+v", its)
+	}
+	// The actor is deleted: everything of it goes.
+	f.post(t, inbox, "eve", obj{"id": f.url + "/users/eve#delete", "type": "Delete", "actor": f.actor("eve"), "object": f.actor("eve")}, nil)
+	if its, _ := s.bridge.Interactions(ctx, pub.ID); len(its) != 0 {
+		t.Fatalf("a deleted actor's interactions remain: %+v", its)
+	}
+}
