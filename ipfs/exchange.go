@@ -62,6 +62,7 @@ type Exchange struct {
 	host  host.Host
 	log   *slog.Logger
 	bs    *bitswap.Bitswap
+	early *earlyPeers
 	prov  provider.System // nil when not providing
 }
 
@@ -82,6 +83,7 @@ func NewExchange(h host.Host, router routing.Routing, s *Store, cfg ExchangeConf
 	}
 	// bitswap ties its workers to this context; Close stops them.
 	e.bs = bitswap.New(context.Background(), bsnet.NewFromIpfsHost(h), finder, s.bs)
+	e.early = adoptEarlyPeers(h.Network(), e.bs)
 
 	if cfg.Provide && router != nil {
 		interval := cfg.ProvideInterval
@@ -101,6 +103,7 @@ func NewExchange(h host.Host, router routing.Routing, s *Store, cfg ExchangeConf
 		}
 		prov, err := provider.New(s.root, popts...)
 		if err != nil {
+			e.early.close()
 			_ = e.bs.Close()
 			return nil, fmt.Errorf("start provider: %w", err)
 		}
@@ -146,6 +149,7 @@ func (e *Exchange) Close() error {
 			errs = append(errs, fmt.Errorf("close provider: %w", err))
 		}
 	}
+	e.early.close()
 	if err := e.bs.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close bitswap: %w", err))
 	}

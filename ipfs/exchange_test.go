@@ -3,12 +3,14 @@ package ipfs
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // fetchSize is the file moved between two hosts: 256 MiB for a full run,
@@ -97,4 +99,41 @@ func TestOfflineMissIsErrNotFound(t *testing.T) {
 	if has, err := c.Has(ctx, missing); err != nil || has {
 		t.Errorf("Has: %v, %v", has, err)
 	}
+}
+
+// A connection opened before the exchange starts (a bootstrap dial racing
+// with start-up) produces no connection event for bitswap; the exchange
+// must still ask that peer for blocks.
+func TestPeerConnectedBeforeTheExchangeStartedIsAsked(t *testing.T) {
+	a := MustOnline(t, NewMemStore(WithStoreLogger(quietLogger())))
+	data := randomBytes(3, 64<<10)
+	root := MustAddBytes(t, a, data, ImportOptions{Pin: true})
+
+	hb := MustHost(t)
+	ha := hostOf(a)
+	if err := hb.Connect(context.Background(), peer.AddrInfo{ID: ha.ID(), Addrs: ha.Addrs()}); err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	s := NewMemStore(WithStoreLogger(quietLogger()))
+	e, err := NewExchange(hb, nil, s, ExchangeConfig{}, WithExchangeLogger(quietLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = e.Close()
+		_ = s.Close()
+	})
+	b := New(s, e, WithLogger(quietLogger()))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r, _, err := b.Cat(ctx, root)
+	if err != nil {
+		t.Fatalf("bitswap never asked the early peer: %v", err)
+	}
+	defer r.Close()
+	got, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("bitswap never asked the early peer: %v", err)
+	}
+	equalBytes(t, got, data)
 }

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -274,14 +273,11 @@ func TestDeleteLeavesFeedsButNotPins(t *testing.T) {
 	res := mustPublish(t, origin, "alice", "To be deleted")
 	waitFor(t, "the resource", 20*time.Second, func() bool { return len(feedTitles(t, f)) == 1 })
 	fileCID, _ := ParseCID(res.FileCID)
-	// The follower keeps a pinned copy; it takes it as a CAR, so that this
-	// test does not depend on bitswap (tested in ipfs/ and cmd/).
-	var car bytes.Buffer
-	if err := origin.ExportCAR(ctx, fileCID, &car); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.ImportCAR(ctx, &car); err != nil {
-		t.Fatal(err)
+	// The follower keeps a pinned copy, fetched from the origin over bitswap.
+	pinCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := f.Pin(pinCtx, fileCID); err != nil {
+		t.Fatalf("pin the origin's file: %v", err)
 	}
 	var err error
 	if _, err = origin.DeleteResource(ctx, res.ID); err != nil {
