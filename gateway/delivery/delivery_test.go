@@ -401,7 +401,11 @@ func TestConcurrencyPerHostIsBounded(t *testing.T) {
 	if err := q.EnqueueBatch(context.Background(), keyID, body, inboxes(s, 30)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "3 POSTs in flight", func() bool { return q.Stats().InFlight == 3 })
+	waitFor(t, "3 POSTs in flight", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.active == 3
+	})
 	// Give the dispatcher every chance to overshoot before releasing.
 	time.Sleep(50 * time.Millisecond)
 	close(release)
@@ -735,3 +739,34 @@ func TestReadLimited(t *testing.T) {
 type zeros struct{}
 
 func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+func TestUnreachableHostsDeliveriesExpire(t *testing.T) {
+	s := newSink(t, nil)
+	s.setBehave(func(_ int, w http.ResponseWriter, _ *http.Request) bool {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	})
+	path := filepath.Join(t.TempDir(), "q.db")
+	q := openQueue(t, path, delivery.WithUnreachable(2, 200*time.Millisecond), delivery.WithMaxAge(400*time.Millisecond), delivery.WithPerHost(1))
+	stop := run(t, q)
+	if err := q.EnqueueBatch(context.Background(), keyID, body, inboxes(s, 10)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "every delivery to expire", func() bool { return q.Stats().Pending == 0 })
+	st := q.Stats()
+	if st.Expired != 10 || st.Delivered != 0 || st.UnreachableHosts != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	s.mu.Lock()
+	calls := s.calls
+	s.mu.Unlock()
+	if calls >= 10 {
+		t.Fatalf("%d attempts: the unreachable host's deliveries were not held back", calls)
+	}
+	stop()
+	q2 := openQueue(t, path)
+	defer q2.Close()
+	if st := q2.Stats(); st.Pending != 0 || st.UnreachableHosts != 1 {
+		t.Fatalf("reopened: %+v", st)
+	}
+}

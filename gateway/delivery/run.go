@@ -316,6 +316,9 @@ func (s *sql64) Scan(src any) error {
 
 // attempt signs and POSTs one delivery.
 func (q *Queue) attempt(ctx context.Context, j job) result {
+	if ctx.Err() != nil {
+		return result{job: j, outcome: aborted, err: ctx.Err()}
+	}
 	key, err := q.cfg.signer.Key(j.body.keyID)
 	if err != nil {
 		return result{job: j, outcome: drop, err: fmt.Errorf("signing key %s: %w", j.body.keyID, err)}
@@ -406,15 +409,21 @@ func (d *dispatcher) apply(results []result) {
 		q.cfg.log.Warn("delivery: record results", "err", err)
 		tx = nil
 	}
-	exec := func(query string, args ...any) {
+	exec := func(query string, args ...any) int {
 		if tx == nil {
-			return
+			return 0
 		}
-		if _, err := tx.Exec(query, args...); err != nil {
+		res, err := tx.Exec(query, args...)
+		if err != nil {
 			q.cfg.log.Warn("delivery: record result", "err", err)
+			return 0
 		}
+		n, _ := res.RowsAffected()
+		return int(n)
 	}
 	emptied := map[int64]bool{}
+	held := map[string]time.Time{} // unreachable hosts whose attempt failed: until their next probe
+	probed := map[string]bool{}    // of those, the ones whose probe failed
 	for _, r := range results {
 		j := r.job
 		delete(d.inflight, j.id)
@@ -450,6 +459,10 @@ func (d *dispatcher) apply(results []result) {
 			}
 		}
 		after := hostChange{h.failures, h.unreachable, h.nextProbe}
+		if r.outcome == retry && !stale && h.unreachable {
+			held[j.host] = h.nextProbe
+			probed[j.host] = probed[j.host] || j.probe
+		}
 		if h.inflight == 0 && h.failures == 0 && !h.unreachable {
 			delete(q.hosts, j.host) // keep the map to the hosts that matter
 		}
@@ -461,23 +474,20 @@ func (d *dispatcher) apply(results []result) {
 		switch r.outcome {
 		case delivered:
 			nDelivered++
-			exec(`DELETE FROM deliveries WHERE id = ?`, j.id)
+			removed += exec(`DELETE FROM deliveries WHERE id = ?`, j.id)
 			emptied[j.body.id] = true
-			removed++
 		case drop:
 			nFailed++
 			q.cfg.log.Info("delivery: dropped", "inbox", j.inbox, "err", r.err)
-			exec(`DELETE FROM deliveries WHERE id = ?`, j.id)
+			removed += exec(`DELETE FROM deliveries WHERE id = ?`, j.id)
 			emptied[j.body.id] = true
-			removed++
 		case retry:
 			deadline := j.created.Add(q.cfg.maxAge)
 			if !now.Before(deadline) {
 				nExpired++
 				q.cfg.log.Info("delivery: gave up", "inbox", j.inbox, "err", r.err)
-				exec(`DELETE FROM deliveries WHERE id = ?`, j.id)
+				removed += exec(`DELETE FROM deliveries WHERE id = ?`, j.id)
 				emptied[j.body.id] = true
-				removed++
 				continue
 			}
 			nRetried++
@@ -506,6 +516,25 @@ func (d *dispatcher) apply(results []result) {
 			exec(`UPDATE deliveries SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?`,
 				next.UnixMilli(), msg, j.id)
 		}
+	}
+	// An unreachable host's deliveries wait for its next probe, so that
+	// the dispatcher does not read them on every pass; those older than
+	// MaxAge are given up, as if each had failed once more.
+	orphans := false
+	for host, until := range held {
+		exec(`UPDATE deliveries SET next_at = ? WHERE host = ? AND next_at < ?`, until.UnixMilli(), host, until.UnixMilli())
+		if !probed[host] {
+			continue // attempts made before the host was marked may still be in flight
+		}
+		if n := exec(`DELETE FROM deliveries WHERE host = ? AND created <= ?`, host, now.Add(-q.cfg.maxAge).UnixMilli()); n > 0 {
+			q.cfg.log.Info("delivery: gave up on unreachable host's deliveries", "host", host, "count", n)
+			nExpired += int(n)
+			removed += int(n)
+			orphans = true
+		}
+	}
+	if orphans {
+		exec(`DELETE FROM bodies WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE deliveries.body_id = bodies.id)`)
 	}
 	for id := range emptied {
 		exec(`DELETE FROM bodies WHERE id = ? AND NOT EXISTS (SELECT 1 FROM deliveries WHERE body_id = ?)`, id, id)
