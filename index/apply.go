@@ -35,6 +35,8 @@ type Doc struct {
 // fields.
 const (
 	keyMappingVersion = "lyceum/mapping"
+	keySync           = "lyceum/sync"       // internal key that Sync writes to have something to persist
+	keyCheckpoint     = "lyceum/checkpoint" // state document: the checkpoint of ApplyThrough
 	prefTomb          = "t/" // + ID → did of the actor who deleted it
 	prefDelist        = "x/" // + ID → moderation reason
 	prefLikeCount     = "n/" // + resource ID → decimal like count
@@ -81,7 +83,35 @@ type record struct {
 // likes that arrive before their resource are kept until it comes.
 // Activities that mean nothing to the index (Follow, Note, …) and docs
 // without an activity are skipped.
+//
+// Apply returns once the batch is searchable; see Open for when it is
+// persisted.
 func (ix *Index) Apply(ctx context.Context, docs []Doc) error {
+	return ix.apply(ctx, docs, nil)
+}
+
+// ApplyThrough is Apply that also records checkpoint (the caller's
+// position in its logs, say) in the same batch, so that after a crash
+// Checkpoint tells where the persisted index ends.
+func (ix *Index) ApplyThrough(ctx context.Context, docs []Doc, checkpoint uint64) error {
+	return ix.apply(ctx, docs, &checkpoint)
+}
+
+// Checkpoint returns the checkpoint of the last ApplyThrough, 0 if none.
+// Right after Open it is the last one persisted.
+func (ix *Index) Checkpoint() (uint64, error) {
+	v, err := ix.getState(keyCheckpoint)
+	if err != nil || v == nil {
+		return 0, err
+	}
+	n, err := strconv.ParseUint(string(v), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("index: checkpoint %q: %w", v, err)
+	}
+	return n, nil
+}
+
+func (ix *Index) apply(ctx context.Context, docs []Doc, checkpoint *uint64) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
@@ -97,7 +127,11 @@ func (ix *Index) Apply(ctx context.Context, docs []Doc) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return tx.commit()
+	if checkpoint != nil {
+		tx.put(keyCheckpoint, []byte(strconv.FormatUint(*checkpoint, 10)))
+	}
+	_, err := tx.commit()
+	return err
 }
 
 // Delist hides a resource (or a collection, community or person) from
@@ -114,11 +148,18 @@ func (ix *Index) Delist(ctx context.Context, id, reason string) error {
 	defer ix.mu.Unlock()
 	tx := ix.begin()
 	defer tx.close()
+	if v := tx.get(prefDelist + id); v != nil && string(v) == reason {
+		return tx.err // already so: nothing to write
+	}
 	tx.put(prefDelist+id, []byte(reason))
 	if tx.record(id) != nil {
 		tx.dirty[id] = true
 	}
-	return tx.commit()
+	wait, err := tx.commit()
+	if err != nil {
+		return err
+	}
+	return wait(ctx)
 }
 
 // Relist undoes Delist.
@@ -130,11 +171,18 @@ func (ix *Index) Relist(ctx context.Context, id string) error {
 	defer ix.mu.Unlock()
 	tx := ix.begin()
 	defer tx.close()
+	if !tx.has(prefDelist + id) {
+		return tx.err // not delisted: nothing to write
+	}
 	tx.del(prefDelist + id)
 	if tx.record(id) != nil {
 		tx.dirty[id] = true
 	}
-	return tx.commit()
+	wait, err := tx.commit()
+	if err != nil {
+		return err
+	}
+	return wait(ctx)
 }
 
 // Delisted reports whether id is delisted and why.
@@ -415,11 +463,13 @@ func (tx *txn) applyUndo(actor, ref string) {
 }
 
 // commit writes the rebuilt documents and the state documents in one
-// batch.
-func (tx *txn) commit() error {
+// batch. It returns once the batch is searchable, with a function that
+// waits until it is persisted.
+func (tx *txn) commit() (func(context.Context) error, error) {
+	noWait := func(context.Context) error { return nil }
 	defer tx.close()
 	if tx.err != nil {
-		return fmt.Errorf("index: %w", tx.err)
+		return nil, fmt.Errorf("index: %w", tx.err)
 	}
 	b := tx.ix.bi.NewBatch()
 	for id := range tx.dirty {
@@ -434,26 +484,27 @@ func (tx *txn) commit() error {
 			err = b.Index(id, doc)
 		}
 		if err != nil {
-			return fmt.Errorf("index: %s: %w", id, err)
+			return nil, fmt.Errorf("index: %s: %w", id, err)
 		}
 	}
 	if tx.err != nil {
-		return fmt.Errorf("index: %w", tx.err)
+		return nil, fmt.Errorf("index: %w", tx.err)
 	}
 	for k, v := range tx.overlay {
 		if v == nil {
 			b.Delete(k)
 		} else if err := b.Index(k, map[string]any{fState: "=" + string(v)}); err != nil {
-			return fmt.Errorf("index: %s: %w", k, err)
+			return nil, fmt.Errorf("index: %s: %w", k, err)
 		}
 	}
 	if b.Size() == 0 {
-		return nil
+		return noWait, nil
 	}
+	wait := tx.ix.persisted(b)
 	if err := tx.ix.bi.Batch(b); err != nil {
-		return fmt.Errorf("index: batch: %w", err)
+		return nil, fmt.Errorf("index: batch: %w", err)
 	}
-	return nil
+	return wait, nil
 }
 
 func newResourceRecord(d *Doc) *record {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -88,8 +90,9 @@ var Kinds = []string{KindResource, KindCollection, KindCommunity, KindPerson}
 type Index struct {
 	bi        bleve.Index
 	cfg       config
-	analyzers map[string]analysis.Analyzer // by language suffix, for queries and snippets
-	mu        sync.Mutex                   // serializes writers
+	analyzers  map[string]analysis.Analyzer // by language suffix, for queries and snippets
+	persistent bool                         // on disk: batches are persisted in the background
+	mu         sync.Mutex                   // serializes writers
 }
 
 type config struct {
@@ -110,15 +113,19 @@ func WithFacetSize(n int) Option {
 }
 
 // Open opens the on-disk index at path, creating it if missing. An empty
-// path makes an in-memory index (bleve.NewMemOnly), for tests and
-// short-lived nodes.
+// path makes an in-memory index, for tests and short-lived nodes.
 //
-// Durability: the index uses bleve's default scorch configuration, without
-// "unsafe_batch", so Batch (hence Apply, Delist and Relist) returns only
-// after the new segment and the internal keys are persisted. Ingest is
-// slower than with unsafe_batch, but an acknowledged Apply survives a
-// crash and the node can record "indexed up to seq N" right after it. The
-// index is derived state anyway and can always be rebuilt from the logs.
+// Durability: Apply returns once its batch is searchable; scorch persists
+// it in the background ("unsafe_batch"), so a crash loses the batches not
+// yet persisted. Nothing acknowledged is lost: the index is derived from
+// the actors' logs, which the node stores durably before it acknowledges
+// anything, and ApplyThrough records in the same batch how far into the
+// log the index has got. After a crash, Checkpoint reports what was
+// persisted and the caller feeds the index the rest again (Apply is
+// idempotent). What is not derived from the logs, Delist and Relist, waits
+// until persisted; so do Sync and Close. Waiting for every batch to be
+// persisted (bleve's default) costs a segment file and two fsyncs per
+// batch on the path of ingest.
 func Open(path string, opts ...Option) (*Index, error) {
 	cfg := config{facetSize: 50}
 	for _, o := range opts {
@@ -136,9 +143,9 @@ func Open(path string, opts ...Option) (*Index, error) {
 		bi, err = bleve.NewUsing("", newMapping(), scorch.Name, scorch.Name, nil)
 	default:
 		if _, statErr := os.Stat(path); statErr == nil {
-			bi, err = bleve.Open(path)
+			bi, err = bleve.OpenUsing(path, map[string]any{"unsafe_batch": true})
 		} else if errors.Is(statErr, os.ErrNotExist) {
-			bi, err = bleve.New(path, newMapping())
+			bi, err = bleve.NewUsing(path, newMapping(), scorch.Name, scorch.Name, map[string]any{"unsafe_batch": true})
 		} else {
 			err = statErr
 		}
@@ -161,7 +168,7 @@ func Open(path string, opts ...Option) (*Index, error) {
 		bi.Close()
 		return nil, fmt.Errorf("index: open %q: found %q, want %q: %w", path, v, mappingVersion, ErrStaleMapping)
 	}
-	ix := &Index{bi: bi, cfg: cfg, analyzers: map[string]analysis.Analyzer{}}
+	ix := &Index{bi: bi, cfg: cfg, analyzers: map[string]analysis.Analyzer{}, persistent: path != ""}
 	for _, l := range fieldLangs {
 		an := bi.Mapping().AnalyzerNamed(analyzerOf(l))
 		if an == nil {
@@ -173,13 +180,54 @@ func Open(path string, opts ...Option) (*Index, error) {
 	return ix, nil
 }
 
-// Close closes the index. Pending writes have already been persisted by
-// the calls that made them.
+// Close persists what has been applied and closes the index.
 func (ix *Index) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	syncErr := ix.Sync(ctx)
 	if err := ix.bi.Close(); err != nil {
 		return fmt.Errorf("index: close: %w", err)
 	}
+	if syncErr != nil {
+		return fmt.Errorf("index: close: %w", syncErr)
+	}
 	return nil
+}
+
+// Sync waits until everything applied so far is persisted.
+func (ix *Index) Sync(ctx context.Context) error {
+	ix.mu.Lock()
+	b := ix.bi.NewBatch()
+	b.SetInternal([]byte(keySync), []byte(strconv.FormatInt(time.Now().UnixNano(), 10)))
+	wait := ix.persisted(b)
+	err := ix.bi.Batch(b)
+	ix.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("index: sync: %w", err)
+	}
+	return wait(ctx)
+}
+
+// persisted arranges for b's persistence to be waited for: the returned
+// function blocks until scorch has persisted b (at once for an in-memory
+// index).
+func (ix *Index) persisted(b *bleve.Batch) func(context.Context) error {
+	if !ix.persistent {
+		return func(context.Context) error { return nil }
+	}
+	done := make(chan error, 1)
+	b.SetPersistedCallback(func(err error) { done <- err })
+	return func(ctx context.Context) error {
+		select {
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("index: persist: %w", err)
+			}
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("index: persist: %w", ctx.Err())
+		}
+	}
 }
 
 // Count returns the number of searchable documents (resources,

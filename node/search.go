@@ -62,24 +62,68 @@ type SearchResult struct {
 // openIndex opens the node's bleve index and catches it up with the log
 // entries stored since its checkpoint: the index is derived state, and an
 // acknowledged activity that a crash kept out of it is indexed at start.
+// An index built with another mapping is rebuilt from the logs.
 func (n *Node) openIndex(ctx context.Context) error {
-	ix, err := index.Open(filepath.Join(n.repo.Path(), "index"))
+	path := filepath.Join(n.repo.Path(), "index")
+	ix, err := index.Open(path)
+	if errors.Is(err, index.ErrStaleMapping) {
+		n.log.Info("search index built with another mapping: rebuilding it from the logs")
+		if err = os.RemoveAll(path); err == nil {
+			ix, err = index.Open(path)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("open search index: %w", err)
 	}
 	n.index = ix
-	return n.catchUpIndex(ctx)
+	if err := n.catchUpIndex(ctx); err != nil {
+		return err
+	}
+	return n.redelist(ctx)
 }
 
-// catchUpIndex feeds the index the log entries after its checkpoint (the
-// rowid of the last log entry it holds, kept in SQLite).
+// redelist applies the recorded moderation marks again: a crash between
+// the delisted table and the index may have kept one out of the index.
+// Marks the index already has cost a read each.
+func (n *Node) redelist(ctx context.Context) error {
+	rows, err := n.db.db.QueryContext(ctx, `SELECT id, reason FROM delisted`)
+	if err != nil {
+		return fmt.Errorf("delisted: %w", err)
+	}
+	var delisted [][2]string
+	for rows.Next() {
+		var d [2]string
+		if err := rows.Scan(&d[0], &d[1]); err != nil {
+			rows.Close()
+			return fmt.Errorf("delisted: %w", err)
+		}
+		delisted = append(delisted, d)
+	}
+	rows.Close()
+	for _, d := range delisted {
+		if err := n.index.Delist(ctx, d[0], d[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexBatch is how many log entries catchUpIndex feeds the index at once.
+const indexBatch = 2000
+
+// catchUpIndex feeds the index the log entries after its checkpoint: the
+// rowid of the last log entry it holds, recorded by the index itself in
+// the batch that indexed it, so that the two never disagree after a
+// crash (see index.Open).
 func (n *Node) catchUpIndex(ctx context.Context) error {
 	n.indexMu.Lock()
 	defer n.indexMu.Unlock()
-	var done int64
-	_ = n.db.db.QueryRowContext(ctx, `SELECT value FROM node_state WHERE key = 'index_checkpoint'`).Scan(&done)
+	done, err := n.index.Checkpoint()
+	if err != nil {
+		return fmt.Errorf("index catch-up: %w", err)
+	}
 	for {
-		rows, err := n.db.db.QueryContext(ctx, `SELECT rowid, cid FROM log_entries WHERE rowid > ? ORDER BY rowid LIMIT 1000`, done)
+		rows, err := n.db.db.QueryContext(ctx, `SELECT rowid, cid FROM log_entries WHERE rowid > ? ORDER BY rowid LIMIT ?`, done, indexBatch)
 		if err != nil {
 			return fmt.Errorf("index catch-up: %w", err)
 		}
@@ -112,13 +156,9 @@ func (n *Node) catchUpIndex(ctx context.Context) error {
 			}
 			es = append(es, e)
 		}
-		if err := n.index.Apply(ctx, n.indexDocs(ctx, es)); err != nil {
+		done = uint64(batch[len(batch)-1].id)
+		if err := n.index.ApplyThrough(ctx, n.indexDocs(ctx, es), done); err != nil {
 			return fmt.Errorf("index catch-up: %w", err)
-		}
-		done = batch[len(batch)-1].id
-		if _, err := n.db.db.ExecContext(ctx, `INSERT INTO node_state (key, value) VALUES ('index_checkpoint', ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, done); err != nil {
-			return err
 		}
 	}
 }
@@ -146,7 +186,7 @@ func (n *Node) indexDocs(ctx context.Context, es []entry) []index.Doc {
 }
 
 // RebuildIndex empties the search index and feeds it every stored log
-// entry again.
+// entry again, then the moderation marks.
 func (n *Node) RebuildIndex(ctx context.Context) (int, error) {
 	n.indexMu.Lock()
 	if err := n.index.Close(); err != nil {
@@ -164,29 +204,15 @@ func (n *Node) RebuildIndex(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("create index: %w", err)
 	}
 	n.index = ix
-	if _, err := n.db.db.ExecContext(ctx, `DELETE FROM node_state WHERE key = 'index_checkpoint'`); err != nil {
-		n.indexMu.Unlock()
-		return 0, err
-	}
 	n.indexMu.Unlock()
 	if err := n.catchUpIndex(ctx); err != nil {
 		return 0, err
 	}
-	rows, err := n.db.db.QueryContext(ctx, `SELECT id, reason FROM delisted`)
-	if err != nil {
+	if err := n.redelist(ctx); err != nil {
 		return 0, err
 	}
-	var delisted [][2]string
-	for rows.Next() {
-		var d [2]string
-		rows.Scan(&d[0], &d[1])
-		delisted = append(delisted, d)
-	}
-	rows.Close()
-	for _, d := range delisted {
-		if err := n.index.Delist(ctx, d[0], d[1]); err != nil {
-			return 0, err
-		}
+	if err := n.index.Sync(ctx); err != nil {
+		return 0, err
 	}
 	c, err := n.index.Count()
 	return int(c), err
