@@ -157,3 +157,20 @@ func vmHWM() float64 {
 	}
 	return 0
 }
+
+// BenchmarkEnqueueBatch measures the durable part of a fan-out: one
+// transaction storing the body once and 1,000 deliveries (synchronous=FULL).
+func BenchmarkEnqueueBatch(b *testing.B) {
+	q := openQueue(b, filepath.Join(b.TempDir(), "q.db"))
+	defer q.Close()
+	inboxes := make([]string, 1000)
+	for i := range inboxes {
+		inboxes[i] = fmt.Sprintf("https://server%d.example/inbox", i)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := q.EnqueueBatch(context.Background(), keyID, createNote, inboxes); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
