@@ -88,8 +88,7 @@ type joined struct {
 
 // NewGossip starts GossipSub on h. Messages are not signed by peers: what
 // travels is signed by its author at the application level, and the
-// message ID is the SHA-256 of the payload, so the same payload relayed by
-// several peers is one message.
+// message ID is the SHA-256 of the topic and payload (messageID).
 func NewGossip(h host.Host, v Validator, cfg GossipConfig) (*Gossip, error) {
 	if cfg.MaxMessageSize == 0 {
 		cfg.MaxMessageSize = 128 << 10
@@ -102,10 +101,7 @@ func NewGossip(h host.Host, v Validator, cfg GossipConfig) (*Gossip, error) {
 	opts := []pubsub.Option{
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
 		pubsub.WithNoAuthor(),
-		pubsub.WithMessageIdFn(func(m *pb.Message) string {
-			sum := sha256.Sum256(m.Data)
-			return string(sum[:])
-		}),
+		pubsub.WithMessageIdFn(messageID),
 		pubsub.WithMaxMessageSize(cfg.MaxMessageSize),
 		pubsub.WithSeenMessagesTTL(10 * time.Minute),
 		pubsub.WithPeerExchange(true),
@@ -145,6 +141,20 @@ func NewGossip(h host.Host, v Validator, cfg GossipConfig) (*Gossip, error) {
 	}
 	g.ps = ps
 	return g, nil
+}
+
+// messageID is the SHA-256 of the topic and the payload: the same payload
+// relayed by several peers is one message, and the same payload published
+// on several topics (an activity goes to its actor's, its community's and
+// the index topic) is one message per topic. Hashing the payload alone
+// made the second and third publications duplicates of the first, so
+// they never left the node (found by simnet).
+func messageID(m *pb.Message) string {
+	h := sha256.New()
+	h.Write([]byte(m.GetTopic()))
+	h.Write([]byte{0})
+	h.Write(m.Data)
+	return string(h.Sum(nil))
 }
 
 // peerScoreParams penalise, above all, invalid messages: a peer that sends

@@ -115,3 +115,37 @@ func TestLeaveStopsDelivery(t *testing.T) {
 		}
 	}
 }
+
+// An activity goes to its actor's, its community's and the index topic
+// with the same payload: each topic's subscribers must get it.
+func TestSamePayloadOnTwoTopicsReachesBoth(t *testing.T) {
+	gn := mustGossipNet(t, 2)
+	topics := []string{"lyceum/1/actor/a", "lyceum/1/group/g"}
+	got := make(chan string, 4)
+	for _, tp := range topics {
+		if err := gn.gossip[1].Join(tp, func(topic string, _ peer.ID, _ []byte, _ any) { got <- topic }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(gn.gossip[0].TopicPeers(topics[1])) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no topic peers")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, tp := range topics {
+		if err := gn.gossip[0].Publish(context.Background(), tp, []byte("same payload")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for len(seen) < 2 {
+		select {
+		case tp := <-got:
+			seen[tp] = true
+		case <-time.After(time.Until(deadline)):
+			t.Fatalf("got the payload only on %v", seen)
+		}
+	}
+}
