@@ -3,13 +3,19 @@ package delivery_test
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/lyceum-oer/lyceum/gateway/delivery"
@@ -86,5 +92,101 @@ func killChild(path string) {
 		}
 		fmt.Printf("acknowledged %d\n", (i+1)*100)
 	}
+	os.Exit(0)
+}
+
+const runChildEnv = "LYCEUM_DELIVERY_RUN_CHILD"
+
+// TestKilledMidDeliveryLosesNothing runs the queue in a child process that
+// is killed with SIGKILL while POSTs are in flight, then runs the same
+// queue file here: every inbox gets the activity at least once.
+func TestKilledMidDeliveryLosesNothing(t *testing.T) {
+	if env := os.Getenv(runChildEnv); env != "" {
+		path, inboxList, _ := strings.Cut(env, "|")
+		runChild(path, strings.Split(inboxList, ","))
+		return
+	}
+	var mu sync.Mutex
+	got := map[string]int{}
+	calls := 0
+	var holding atomic.Bool
+	holding.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		if holding.Load() && n > 10 {
+			<-r.Context().Done() // in flight until the sender dies
+			return
+		}
+		mu.Lock()
+		got[r.URL.Path]++
+		mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	var targets []string
+	for i := range 40 {
+		targets = append(targets, fmt.Sprintf("%s/inbox/%d", srv.URL, i))
+	}
+	path := filepath.Join(t.TempDir(), "q.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledMidDeliveryLosesNothing$", "-test.count=1")
+	cmd.Env = append(os.Environ(), runChildEnv+"="+path+"|"+strings.Join(targets, ","))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "POSTs in flight in the child", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return calls >= 14
+	})
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	holding.Store(false)
+
+	q := openQueue(t, path)
+	pending := q.Stats().Pending
+	run(t, q)
+	waitFor(t, "every inbox", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) == len(targets)
+	})
+	waitFor(t, "an empty queue", func() bool { return q.Stats().Pending == 0 })
+	mu.Lock()
+	defer mu.Unlock()
+	dups := 0
+	for _, c := range got {
+		dups += c - 1
+	}
+	t.Logf("40 deliveries, %d pending after SIGKILL, %d duplicates", pending, dups)
+	if pending < 30 {
+		t.Fatalf("only %d pending after the kill: at most 10 were accepted", pending)
+	}
+}
+
+func runChild(path string, inboxes []string) {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	q, err := delivery.Open(path,
+		delivery.WithSigner(delivery.SignerFunc(func(string) (*rsa.PrivateKey, error) { return k, nil })),
+		delivery.WithHTTPClient(delivery.NewHTTPClient(delivery.WithAllowedNetworks(loopback))),
+		delivery.WithPerHost(4))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := q.EnqueueBatch(context.Background(), keyID, body, inboxes); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	_ = q.Run(context.Background()) // until killed
 	os.Exit(0)
 }
