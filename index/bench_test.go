@@ -44,8 +44,9 @@ func tempBenchDir(b *testing.B, name string) string {
 	return d
 }
 
-// BenchmarkIngest measures Apply of batches of 1000 generated Creates into
-// an on-disk index; one op is one batch.
+// BenchmarkIngest measures ApplyThrough of batches of 1000 generated
+// Creates into an on-disk index, and a final Sync, so that every document
+// counted is persisted; one op is one batch.
 func BenchmarkIngest(b *testing.B) {
 	ix, err := Open(filepath.Join(tempBenchDir(b, "ingest"), "idx"))
 	if err != nil {
@@ -55,16 +56,23 @@ func BenchmarkIngest(b *testing.B) {
 	g := newGenerator(1)
 	ctx := context.Background()
 	var busy time.Duration
+	i := uint64(0)
 	for b.Loop() {
 		b.StopTimer()
 		docs := g.batch(benchBatch)
 		b.StartTimer()
 		start := time.Now()
-		if err := ix.Apply(ctx, docs); err != nil {
+		i++
+		if err := ix.ApplyThrough(ctx, docs, i); err != nil {
 			b.Fatal(err)
 		}
 		busy += time.Since(start)
 	}
+	start := time.Now()
+	if err := ix.Sync(ctx); err != nil {
+		b.Fatal(err)
+	}
+	busy += time.Since(start)
 	b.ReportMetric(float64(b.N*benchBatch)/busy.Seconds(), "docs/s")
 }
 
@@ -151,21 +159,7 @@ func BenchmarkQuery(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := context.Background()
-	lyceum := map[string]func(i int) error{
-		"match": func(i int) error {
-			_, err := idx.ix.Search(ctx, Query{Text: benchWords[i%len(benchWords)]})
-			return err
-		},
-		"match+2filters+facets": func(i int) error {
-			_, err := idx.ix.Search(ctx, Query{Text: benchWords[i%len(benchWords)], License: "CC-BY-4.0", Level: "2"})
-			return err
-		},
-		"fuzzy": func(i int) error {
-			_, err := idx.ix.Search(ctx, Query{Text: benchTypos[i%len(benchTypos)]})
-			return err
-		},
-	}
+	lyceum := lyceumQueries(idx.ix)
 	defaults := map[string]func(i int) error{
 		"match": func(i int) error {
 			return defaultsSearch(idx.defaults, bleve.NewMatchQuery(benchWords[i%len(benchWords)]), false)

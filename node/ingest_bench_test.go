@@ -170,21 +170,90 @@ func BenchmarkHQIngestBleveDefaults(b *testing.B) {
 		if err := hq.storeEntries(ctx, es); err != nil {
 			b.Fatal(err)
 		}
-		batch := bi.NewBatch()
-		for _, e := range es {
-			if r := e.act.Object.Resource; r != nil {
-				if err := batch.Index(e.cid.String(), map[string]any{"title": r.Title, "summary": r.Description, "license": r.License,
-					"language": r.Language, "subjects": r.Subjects, "type": r.LearningResourceType, "level": r.Level, "author": e.act.Actor,
-					"keywords": r.Keywords, "url": r.Media.URL, "published": r.Published, "version": float64(r.Version)}); err != nil {
-					b.Fatal(err)
-				}
-			}
-		}
-		if err := bi.Batch(batch); err != nil {
+		if err := defaultsIndex(bi, es); err != nil {
 			b.Fatal(err)
 		}
 	}
 	el := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/el.Seconds(), "activities/s")
+}
+
+// BenchmarkVerifyAndIndex isolates the index's share of HQ ingest: the
+// same signed activities are decoded and verified (two goroutines) and
+// indexed in batches of 1000 until persisted, without the block store and
+// SQLite of BenchmarkHQIngest; side by side, the node's index (the same
+// index.Doc path as the index loop) and a bleve index of plain defaults.
+// One op is one activity.
+func BenchmarkVerifyAndIndex(b *testing.B) {
+	ctx := context.Background()
+	verify := func(b *testing.B, msgs [][]byte) []entry {
+		es := make([]entry, len(msgs))
+		var wg sync.WaitGroup
+		for w := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < len(msgs); i += 2 {
+					e, err := verifyBlock(msgs[i])
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					es[i] = e
+				}
+			}()
+		}
+		wg.Wait()
+		return es
+	}
+	b.Run("lyceum", func(b *testing.B) {
+		hq := mustHQ(b)
+		msgs := signedActivities(b, ingestBenchActors, b.N)
+		b.ResetTimer()
+		start := time.Now()
+		for lo := 0; lo < len(msgs); lo += 1000 {
+			es := verify(b, msgs[lo:min(lo+1000, len(msgs))])
+			if err := hq.index.ApplyThrough(ctx, hq.indexDocs(ctx, es), uint64(lo)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := hq.index.Sync(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "activities/s")
+	})
+	b.Run("bleve-defaults", func(b *testing.B) {
+		bi, err := bleve.New(filepath.Join(b.TempDir(), "defaults"), bleve.NewIndexMapping())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer bi.Close()
+		msgs := signedActivities(b, ingestBenchActors, b.N)
+		b.ResetTimer()
+		start := time.Now()
+		for lo := 0; lo < len(msgs); lo += 1000 {
+			es := verify(b, msgs[lo:min(lo+1000, len(msgs))])
+			if err := defaultsIndex(bi, es); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "activities/s")
+	})
+}
+
+// defaultsIndex indexes the resources of es with bleve's dynamic default
+// mapping, in one batch.
+func defaultsIndex(bi bleve.Index, es []entry) error {
+	batch := bi.NewBatch()
+	for _, e := range es {
+		if r := e.act.Object.Resource; r != nil {
+			if err := batch.Index(e.cid.String(), map[string]any{"title": r.Title, "summary": r.Description, "license": r.License,
+				"language": r.Language, "subjects": r.Subjects, "type": r.LearningResourceType, "level": r.Level, "author": e.act.Actor,
+				"keywords": r.Keywords, "url": r.Media.URL, "published": r.Published, "version": float64(r.Version)}); err != nil {
+				return err
+			}
+		}
+	}
+	return bi.Batch(batch)
 }
