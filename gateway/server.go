@@ -76,8 +76,11 @@ type Config struct {
 
 // Mounter is a part of the HTTP surface that registers its own handlers.
 type Mounter interface {
-	// Register adds the part's handlers to mux.
+	// Register adds the part's public handlers to mux.
 	Register(mux *http.ServeMux)
+	// API serves the part's management calls under /api/v1/fediverse/;
+	// the gateway puts them behind the API token.
+	API() http.Handler
 }
 
 // DefaultMaxUpload is the largest upload the API takes by default.
@@ -129,6 +132,7 @@ func New(cfg Config, content Content, network Network, social Social, search Sea
 	}
 	if cfg.Fediverse != nil {
 		cfg.Fediverse.Register(s.mux)
+		s.mux.Handle("/api/v1/fediverse/", s.requireToken(cfg.Fediverse.API().ServeHTTP))
 	}
 	if cfg.Metrics != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))

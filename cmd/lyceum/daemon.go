@@ -145,19 +145,37 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags) error {
 		}
 	}()
 
-	srv, err := gateway.New(gateway.Config{
+	bridge, stopBridge, err := a.startFediverse(cfg, repo, n)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	// Deferred after the node's Close, so run before it: the bridge and
+	// its queue stop once the HTTP server has stopped taking requests.
+	defer stopBridge()
+	gwCfg := gateway.Config{
 		Token:   repo.APIToken(),
 		Blocks:  n.BlockService(),
 		Metrics: n.Metrics(),
 		Logger:  a.log,
-	}, n, n, n, n)
+	}
+	if bridge != nil {
+		gwCfg.Fediverse = bridge
+	}
+	srv, err := gateway.New(gwCfg, n, n, n, n)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	apiURL := "http://" + ln.Addr().String()
+	scheme := "http"
+	if cfg.Gateway.TLSCert != "" {
+		scheme = "https"
+		go func() { serveErr <- srv.ServeTLS(ln, cfg.Gateway.TLSCert, cfg.Gateway.TLSKey) }()
+	} else {
+		go func() { serveErr <- srv.Serve(ln) }()
+	}
+	apiURL := scheme + "://" + ln.Addr().String()
 	if err := repo.WriteAPIAddr(apiURL); err != nil {
 		return fmt.Errorf("record API address: %w", err)
 	}
@@ -172,6 +190,9 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags) error {
 		fmt.Fprintln(a.stdout, "offline: no networking")
 	}
 	fmt.Fprintf(a.stdout, "HTTP server (web, API, /ipfs/ gateway) on %s\n", apiURL)
+	if bridge != nil {
+		fmt.Fprintf(a.stdout, "fediverse bridge (ActivityPub) at %s\n", cfg.Gateway.PublicURL)
+	}
 	fmt.Fprintln(a.stdout, "daemon is ready")
 
 	select {

@@ -167,6 +167,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 invalid input, 4 not found,
 		a.indexCommand(),
 	)
 	root.AddCommand(a.followCommands()...)
+	root.AddCommand(a.fediverseCommand())
 	return root
 }
 

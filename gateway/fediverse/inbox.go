@@ -70,20 +70,27 @@ func (b *Bridge) serveInbox(w http.ResponseWriter, r *http.Request) {
 		b.sigError(w, err)
 		return
 	}
+	if st, msg := b.receive(ctx, body, key.Owner); st != http.StatusAccepted {
+		http.Error(w, msg, st)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// receive applies a verified inbox POST whose signing key belongs to
+// owner, and says what to answer.
+func (b *Bridge) receive(ctx context.Context, body []byte, owner string) (int, string) {
 	doc, err := parseDoc(body)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
+		return http.StatusBadRequest, err.Error()
 	}
 	actor := ref(doc["actor"])
-	if actor == "" || actor != key.Owner {
-		http.Error(w, "the activity's actor is not the owner of the signing key", http.StatusUnauthorized)
-		return
+	if actor == "" || actor != owner {
+		return http.StatusUnauthorized, "the activity's actor is not the owner of the signing key"
 	}
 	id := ref(doc["id"])
-	if id == "" || !sameHost(id, actor) {
-		http.Error(w, "the activity needs an id on its actor's host", http.StatusBadRequest)
-		return
+	if id == "" || !sameHost(id, actor) || len(id) > 2048 {
+		return http.StatusBadRequest, "the activity needs an id on its actor's host"
 	}
 	if m, ok := b.cfg.Delivery.(interface{ MarkReachable(host string) }); ok {
 		if u, err := url.Parse(actor); err == nil {
@@ -92,21 +99,21 @@ func (b *Bridge) serveInbox(w http.ResponseWriter, r *http.Request) {
 	}
 	fresh, err := b.db.markSeen(ctx, id)
 	if err != nil {
-		b.internal(w, err)
-		return
+		b.log.Error("inbox", "err", err)
+		return http.StatusInternalServerError, "internal error"
 	}
 	if fresh {
 		if err := b.handle(ctx, doc, actor); err != nil {
 			if errors.Is(err, errRetry) {
 				// Let the sender try again: forget we saw it.
 				_, _ = b.db.db.ExecContext(ctx, `DELETE FROM seen WHERE id = ?`, id)
-				b.internal(w, err)
-				return
+				b.log.Error("inbox", "err", err)
+				return http.StatusInternalServerError, "internal error"
 			}
 			b.log.Info("inbox: activity ignored", "id", id, "type", firstType(doc), "reason", err)
 		}
 	}
-	w.WriteHeader(http.StatusAccepted)
+	return http.StatusAccepted, ""
 }
 
 // verify checks a request's HTTP signature.
