@@ -31,6 +31,7 @@ type fakeServer struct {
 
 	mu       sync.Mutex
 	received []received
+	docs     map[string]obj // served at /docs/…
 }
 
 type received struct {
@@ -42,7 +43,7 @@ type received struct {
 
 func newFakeServer(tb testing.TB, software string, users ...string) *fakeServer {
 	tb.Helper()
-	f := &fakeServer{t: tb, software: software, keys: map[string]*rsa.PrivateKey{}}
+	f := &fakeServer{t: tb, software: software, keys: map[string]*rsa.PrivateKey{}, docs: map[string]obj{}}
 	for _, u := range users {
 		k, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
@@ -75,6 +76,16 @@ func newFakeServer(tb testing.TB, software string, users ...string) *fakeServer 
 	mux.HandleFunc("GET /notes/{n}", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONType(w, apType, 200, obj{"id": f.url + r.URL.Path, "type": "Note", "attributedTo": f.actor(strings.Split(r.PathValue("n"), "-")[0]), "content": "<p>hi</p>"})
 	})
+	mux.HandleFunc("GET /docs/", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		doc, ok := f.docs[r.URL.Path]
+		f.mu.Unlock()
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		writeJSONType(w, apType, 200, doc)
+	})
 	verifier := httpsig.NewVerifier(plainKeys{})
 	record := func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -99,6 +110,14 @@ func newFakeServer(tb testing.TB, software string, users ...string) *fakeServer 
 }
 
 func (f *fakeServer) actor(name string) string { return f.url + "/users/" + name }
+
+// serve publishes doc at f.url+path (path under /docs/) and returns its URL.
+func (f *fakeServer) serve(path string, doc obj) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.docs[path] = doc
+	return f.url + path
+}
 
 // got returns what the server received so far.
 func (f *fakeServer) got() []received {

@@ -396,7 +396,7 @@ func (b *Bridge) Followers(ctx context.Context, username string) ([]RemoteActor,
 // background, owned by the bridge; it reads the first page only.
 func (b *Bridge) fetchReplies(note obj, resourceID string) {
 	replies := note["replies"]
-	if replies == nil || b.ctx == nil {
+	if replies == nil || b.ctx.Err() != nil {
 		return
 	}
 	select {

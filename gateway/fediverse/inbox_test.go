@@ -221,3 +221,34 @@ func TestInboxUndoDuplicatesAndDeletedActors(t *testing.T) {
 		t.Fatalf("a deleted actor's interactions remain: %+v", its)
 	}
 }
+
+// Replies in a thread under one of our resources are not always addressed
+// to us: the bridge reads the replies collection of the remote comments it
+// receives.
+func TestRepliesCollectionsOfRemoteCommentsAreRead(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t)
+	s.actor(t, "alice", activity.Person)
+	pub, err := s.node.Publish(ctx, node.PublishRequest{As: "alice", URL: "https://example.org/t", Title: "Thread", License: "CC0-1.0", Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFakeServer(t, "mastodon", "eve", "frank")
+	eveNote := f.url + "/docs/notes/eve-1"
+	frankNote := f.serve("/docs/notes/frank-1", obj{"id": f.url + "/docs/notes/frank-1", "type": "Note", "attributedTo": f.actor("frank"),
+		"inReplyTo": eveNote, "content": "<p>I agree with Eve</p>"})
+	replies := f.serve("/docs/notes/eve-1/replies", obj{"id": f.url + "/docs/notes/eve-1/replies", "type": "Collection",
+		"first": obj{"type": "CollectionPage", "items": []any{frankNote}}})
+	f.post(t, s.url+"/ap/inbox", "eve", obj{"id": eveNote + "/activity", "type": "Create", "actor": f.actor("eve"),
+		"object": obj{"id": eveNote, "type": "Note", "attributedTo": f.actor("eve"), "inReplyTo": s.url + "/ap/resources/" + pub.ID,
+			"content": "<p>Nice</p>", "replies": replies}}, nil)
+	eventually(t, "frank's reply read from eve's replies collection", func() bool {
+		its, _ := s.bridge.Interactions(ctx, pub.ID)
+		for _, it := range its {
+			if it.ID == frankNote && it.Kind == KindComment {
+				return true
+			}
+		}
+		return false
+	})
+}

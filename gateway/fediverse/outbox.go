@@ -25,9 +25,16 @@ func (b *Bridge) outboxLoop(ctx context.Context) {
 	defer b.wg.Done()
 	t := time.NewTicker(b.cfg.PollInterval)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		if err := b.catchUp(ctx); err != nil && ctx.Err() == nil {
 			b.log.Warn("outbox", "err", err)
+		}
+		if time.Since(pruned) > time.Hour {
+			pruned = time.Now()
+			if err := b.db.pruneSeen(ctx, time.Now().Add(-seenWindow)); err != nil && ctx.Err() == nil {
+				b.log.Warn("prune inbox IDs", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -186,6 +186,16 @@ func (s *store) markSeen(ctx context.Context, id string) (bool, error) {
 	return n == 1, nil
 }
 
+// seenWindow is how long inbox activity IDs are remembered: a replay
+// later than that fails the signature's time window anyway.
+const seenWindow = 48 * time.Hour
+
+// pruneSeen forgets inbox activity IDs seen before t.
+func (s *store) pruneSeen(ctx context.Context, t time.Time) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM seen WHERE at < ?`, t.UTC().Format(time.RFC3339Nano))
+	return err
+}
+
 // strings runs a query whose rows are one text column.
 func (s *store) strings(ctx context.Context, q string, args ...any) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, q, args...)
