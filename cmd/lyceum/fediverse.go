@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -172,6 +173,23 @@ actor towards the fediverse.`,
 			return a.printInteractions(its)
 		},
 	}
+	flags := &cobra.Command{
+		Use: "flags", Short: "Reports (Flag) received from the fediverse, for the moderators", Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var fs []fediverse.Flag
+			if err := call(cmd.Context(), http.MethodGet, "/api/v1/fediverse/flags", nil, &fs); err != nil {
+				return err
+			}
+			if a.jsonOut {
+				return a.printJSON(fs)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			for _, f := range fs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.At.Format(time.DateTime), f.Actor, strings.Join(f.Objects, " "), f.Content)
+			}
+			return tw.Flush()
+		},
+	}
 	action := func(use, short, field string, nargs int) *cobra.Command {
 		c := &cobra.Command{
 			Use: use, Short: short, Args: exactArgs(nargs, use),
@@ -203,10 +221,10 @@ actor towards the fediverse.`,
 		a.addJSONFlag(c)
 		return c
 	}
-	for _, c := range []*cobra.Command{followers, following, interactions, timeline} {
+	for _, c := range []*cobra.Command{followers, following, interactions, timeline, flags} {
 		a.addJSONFlag(c)
 	}
-	cmd.AddCommand(followers, following, interactions, timeline,
+	cmd.AddCommand(followers, following, interactions, timeline, flags,
 		action("follow HANDLE", "Follow a fediverse actor (name@host or actor URL) as a local actor", "follow", 1),
 		action("unfollow ACTOR_URL", "Stop following a fediverse actor", "unfollow", 1),
 		action("reply POST_URL TEXT", "Reply to a fediverse post", "reply", 2),

@@ -21,7 +21,7 @@ type ActionRequest struct {
 
 // API serves the node owner's view of the bridge under /api/v1/fediverse/
 // (the gateway puts it behind the API token): followers, follows,
-// interactions received, the timeline, and follow, unfollow, reply, like
+// interactions and reports received, the timeline, and follow, unfollow, reply, like
 // and boost as a local actor.
 func (b *Bridge) API() http.Handler {
 	mux := http.NewServeMux()
@@ -36,6 +36,10 @@ func (b *Bridge) API() http.Handler {
 	mux.HandleFunc("GET /api/v1/fediverse/interactions/{id}", func(w http.ResponseWriter, r *http.Request) {
 		its, err := b.Interactions(r.Context(), r.PathValue("id"))
 		answer(w, its, err)
+	})
+	mux.HandleFunc("GET /api/v1/fediverse/flags", func(w http.ResponseWriter, r *http.Request) {
+		fs, err := b.Flags(r.Context())
+		answer(w, fs, err)
 	})
 	mux.HandleFunc("GET /api/v1/fediverse/timeline", func(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(r.URL.Query().Get("limit"))

@@ -54,6 +54,12 @@ func (b *Bridge) serveInbox(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Content-Type: want application/activity+json or application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"", http.StatusUnsupportedMediaType)
 		return
 	}
+	if name := r.PathValue("name"); name != "" {
+		if _, err := b.node.LocalActorByName(ctx, name); err != nil {
+			b.notFound(w, err)
+			return
+		}
+	}
 	if !b.limit.allow(senderHost(r)) {
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "too many requests from your server", http.StatusTooManyRequests)
@@ -379,6 +385,36 @@ func (b *Bridge) interactions(ctx context.Context, where string, args ...any) ([
 		it.Published, _ = time.Parse(time.RFC3339Nano, p)
 		it.Updated, _ = time.Parse(time.RFC3339Nano, u)
 		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// Flag is a report received from the fediverse, for the moderators.
+type Flag struct {
+	ID      string    `json:"id"`
+	Actor   string    `json:"actor"`
+	Objects []string  `json:"objects"`
+	Content string    `json:"content,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// Flags lists the reports received, newest first.
+func (b *Bridge) Flags(ctx context.Context) ([]Flag, error) {
+	rows, err := b.db.db.QueryContext(ctx, `SELECT id, actor, objects, content, at FROM flags ORDER BY at DESC LIMIT 500`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Flag{}
+	for rows.Next() {
+		var f Flag
+		var objs, at string
+		if err := rows.Scan(&f.ID, &f.Actor, &objs, &f.Content, &at); err != nil {
+			return nil, err
+		}
+		f.Objects = strings.Fields(objs)
+		f.At, _ = time.Parse(time.RFC3339Nano, at)
+		out = append(out, f)
 	}
 	return out, rows.Err()
 }

@@ -55,6 +55,19 @@ func TestInboxRefusesWhatMastodonRefuses(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the inbox of an unknown actor is not found", func(t *testing.T) {
+		if resp := f.post(t, s.url+"/ap/users/nobody/inbox", "eve", like("eve"), nil); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	})
+	t.Run("a report is kept for the moderators", func(t *testing.T) {
+		f.post(t, inbox, "eve", obj{"id": f.url + "/flags/1", "type": "Flag", "actor": f.actor("eve"), "content": "spam <b>here</b><script>x</script>",
+			"object": []any{s.url + "/ap/users/alice"}}, nil)
+		fl, err := s.bridge.Flags(context.Background())
+		if err != nil || len(fl) != 1 || fl[0].Objects[0] != s.url+"/ap/users/alice" || strings.Contains(fl[0].Content, "script") {
+			t.Fatalf("flags = %+v, %v", fl, err)
+		}
+	})
 }
 
 // A follow from Mastodon is accepted at once with the Follow embedded; a
