@@ -149,7 +149,7 @@ func TestCommunityBoostsPerFollowerSoftware(t *testing.T) {
 	if inner["type"] != "Create" || ann.doc["audience"] != group || inner["audience"] != group {
 		t.Fatalf("lemmy announce = %v", ann.doc)
 	}
-	if note, _ := inner["object"].(map[string]any); note["id"] != noteURL || note["audience"] != group {
+	if note, _ := inner["object"].(map[string]any); note["id"] != noteURL || note["audience"] != group || note["name"] != "Geometry" {
 		t.Fatalf("lemmy announce's note = %v", inner["object"])
 	}
 	// An edit is not boosted again.

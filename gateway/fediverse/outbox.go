@@ -291,6 +291,12 @@ func (b *Bridge) renderEntry(ctx context.Context, e node.LocalEntry, lemmyStyle 
 		}
 		delete(create, "@context")
 		create["audience"] = actorURL
+		// Lemmy shows a community post by its title.
+		if note, ok := create["object"].(obj); ok && target.Object.Resource != nil {
+			if v, err := b.node.ShowResource(ctx, a.Object.Ref); err == nil && v.Latest != nil {
+				note["name"] = v.Latest.Title
+			}
+		}
 		return obj{"@context": noteContext, "id": id + "/1b12", "type": "Announce", "actor": actorURL,
 			"published": stamp(a.Published), "to": []string{activity.PublicAudience},
 			"cc": []string{actorURL + "/followers"}, "audience": actorURL, "object": create}, nil
