@@ -32,6 +32,9 @@ type fakeServer struct {
 	mu       sync.Mutex
 	received []received
 	docs     map[string]obj // served at /docs/…
+	// keyPath, when set, names keys as GoToSocial does: a key document at
+	// ACTOR+keyPath (e.g. "/main-key") rather than ACTOR#main-key.
+	keyPath string
 }
 
 type received struct {
@@ -70,8 +73,17 @@ func newFakeServer(tb testing.TB, software string, users ...string) *fakeServer 
 		writeJSONType(w, apType, 200, obj{
 			"@context": []any{asContext, "https://w3id.org/security/v1"}, "id": id, "type": "Person",
 			"preferredUsername": name, "inbox": id + "/inbox", "endpoints": obj{"sharedInbox": f.url + "/inbox"},
-			"publicKey": obj{"id": id + "#main-key", "owner": id, "publicKeyPem": pub},
+			"publicKey": obj{"id": f.keyID(name), "owner": id, "publicKeyPem": pub},
 		})
+	})
+	mux.HandleFunc("GET /users/{name}/main-key", func(w http.ResponseWriter, r *http.Request) {
+		k, ok := f.keys[r.PathValue("name")]
+		if !ok || f.keyPath == "" {
+			http.NotFound(w, r)
+			return
+		}
+		pub, _ := httpsig.PublicKeyPEM(&k.PublicKey)
+		writeJSONType(w, apType, 200, obj{"id": f.keyID(r.PathValue("name")), "owner": f.actor(r.PathValue("name")), "publicKeyPem": pub})
 	})
 	mux.HandleFunc("GET /notes/{n}", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONType(w, apType, 200, obj{"id": f.url + r.URL.Path, "type": "Note", "attributedTo": f.actor(strings.Split(r.PathValue("n"), "-")[0]), "content": "<p>hi</p>"})
@@ -110,6 +122,14 @@ func newFakeServer(tb testing.TB, software string, users ...string) *fakeServer 
 }
 
 func (f *fakeServer) actor(name string) string { return f.url + "/users/" + name }
+
+// keyID is the ID of a user's key.
+func (f *fakeServer) keyID(name string) string {
+	if f.keyPath != "" {
+		return f.actor(name) + f.keyPath
+	}
+	return f.actor(name) + "#main-key"
+}
 
 // serve publishes doc at f.url+path (path under /docs/) and returns its URL.
 func (f *fakeServer) serve(path string, doc obj) string {
@@ -153,7 +173,7 @@ func (f *fakeServer) post(tb testing.TB, inbox, user string, act obj, edit func(
 	req, _ := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
 	req.Header.Set("Content-Type", apType)
 	if user != "" {
-		if err := httpsig.Sign(req, body, f.actor(user)+"#main-key", f.keys[user], time.Now()); err != nil {
+		if err := httpsig.Sign(req, body, f.keyID(user), f.keys[user], time.Now()); err != nil {
 			tb.Fatal(err)
 		}
 	}

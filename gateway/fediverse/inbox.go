@@ -71,6 +71,15 @@ func (b *Bridge) serveInbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key, err := b.verify(ctx, r, body)
+	if err != nil && errors.Is(err, httpsig.ErrKeyUnavailable) && deletesItself(body) {
+		// A deleted account's key is gone with it (410), yet Mastodon
+		// sends its Delete to every server that knew it. Unverifiable, it
+		// changes nothing here (followers whose inbox is gone are dropped
+		// by the delivery queue on 410); acknowledge it so that the sender
+		// stops retrying.
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
 	if err != nil {
 		b.log.Debug("inbox: signature refused", "err", err)
 		b.sigError(w, err)
@@ -120,6 +129,16 @@ func (b *Bridge) receive(ctx context.Context, body []byte, owner string) (int, s
 		}
 	}
 	return http.StatusAccepted, ""
+}
+
+// deletesItself reports whether body is an actor's Delete of itself.
+func deletesItself(body []byte) bool {
+	doc, err := parseDoc(body)
+	if err != nil || firstType(doc) != "Delete" {
+		return false
+	}
+	actor := ref(doc["actor"])
+	return actor != "" && ref(doc["object"]) == actor
 }
 
 // verify checks a request's HTTP signature.

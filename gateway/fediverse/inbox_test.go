@@ -46,6 +46,14 @@ func TestInboxRefusesWhatMastodonRefuses(t *testing.T) {
 		{"the key of another actor is refused", "mallory", like("eve"), nil, http.StatusUnauthorized},
 		{"application/json is refused", "eve", like("eve"), func(r *http.Request) { r.Header.Set("Content-Type", "application/json") }, http.StatusUnsupportedMediaType},
 		{"a malformed signature header is refused", "eve", like("eve"), func(r *http.Request) { r.Header.Set("Signature", `keyId="x",,,`) }, http.StatusBadRequest},
+		{"a deleted account's unverifiable Delete of itself is acknowledged", "eve",
+			obj{"id": f.url + "/users/ghost#delete", "type": "Delete", "actor": f.actor("ghost"), "object": f.actor("ghost")},
+			func(r *http.Request) {
+				body, _ := r.GetBody()
+				data, _ := io.ReadAll(body)
+				r.Body = io.NopCloser(bytes.NewReader(data))
+				_ = httpsig.Sign(r, data, f.actor("ghost")+"#main-key", f.keys["eve"], time.Now())
+			}, http.StatusAccepted},
 		{"an unknown type is accepted and ignored", "eve", obj{"id": f.url + "/x/1", "type": "EmojiReact", "actor": f.actor("eve")}, nil, http.StatusAccepted},
 		{"an oversized body is refused", "eve", obj{"id": f.url + "/x/2", "type": "Note", "actor": f.actor("eve"), "content": strings.Repeat("x", 300<<10)}, nil, http.StatusRequestEntityTooLarge},
 	} {
@@ -264,4 +272,23 @@ func TestRepliesCollectionsOfRemoteCommentsAreRead(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// GoToSocial names keys ACTOR/main-key and serves a key document there:
+// the bridge reads the owner from it and then the whole actor.
+func TestKeysNamedAsGoToSocialNamesThem(t *testing.T) {
+	s := newSite(t)
+	s.actor(t, "alice", activity.Person)
+	f := newFakeServer(t, "gotosocial", "tom")
+	f.keyPath = "/main-key"
+	alice := s.url + "/ap/users/alice"
+	resp := f.post(t, alice+"/inbox", "tom", obj{"id": f.url + "/follows/1", "type": "Follow", "actor": f.actor("tom"), "object": alice}, nil)
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	f.waitFor(t, "Accept")
+	fs, _ := s.bridge.Followers(context.Background(), "alice")
+	if len(fs) != 1 || fs[0].KeyID != f.actor("tom")+"/main-key" || fs[0].Software != "gotosocial" {
+		t.Fatalf("followers = %+v", fs)
+	}
 }

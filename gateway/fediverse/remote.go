@@ -101,6 +101,11 @@ func (b *Bridge) FetchKey(ctx context.Context, keyID string, refresh bool) (http
 	if actorURL == "" || !sameHost(actorURL, docURL) {
 		return httpsig.PublicKey{}, fmt.Errorf("key %s: no owner on its own host", keyID)
 	}
+	if actorURL != docURL {
+		// A key document or an actor stub (GoToSocial serves one at its
+		// key URL): read the whole actor.
+		doc = nil
+	}
 	a, err := b.fetchActor(ctx, actorURL, doc)
 	if err != nil {
 		return httpsig.PublicKey{}, err
