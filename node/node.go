@@ -29,6 +29,7 @@ type options struct {
 	offline      bool
 	log          *slog.Logger
 	syncInterval time.Duration
+	sim          simOptions // node/sim.go
 }
 
 // WithSyncInterval sets how often the node asks followed actors' nodes for
@@ -107,11 +108,13 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 		}
 	}()
 
-	n.store, err = ipfs.OpenStore(repo.StorePath(), ipfs.WithStoreLogger(o.log))
+	n.store, err = o.openStore(repo)
 	if err != nil {
 		return nil, wrapKind(KindUnavailable, "open content store", err)
 	}
-	if !o.offline {
+	if !o.offline && o.sim.host != nil {
+		n.host = o.sim.host
+	} else if !o.offline {
 		listen, err := cfg.ListenAddrs()
 		if err != nil {
 			return nil, err
@@ -143,6 +146,8 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 			}
 			return nil, fmt.Errorf("start libp2p host: %w", err)
 		}
+	}
+	if n.host != nil {
 		n.exch, err = ipfs.NewExchange(n.host.Libp2p(), n.host.Routing(), n.store, ipfs.ExchangeConfig{
 			Provide:         cfg.Provide.Enabled,
 			ProvideInterval: time.Duration(cfg.Provide.Interval),
@@ -162,7 +167,7 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 	n.wg.Add(1)
 	go n.indexLoop(n.ctx)
 	if n.host != nil {
-		n.gossip, err = p2p.NewGossip(n.host.Libp2p(), n.validate, p2p.GossipConfig{Logger: o.log})
+		n.gossip, err = p2p.NewGossip(n.host.Libp2p(), n.validate, o.gossipConfig())
 		if err != nil {
 			return nil, err
 		}

@@ -51,6 +51,11 @@ type GossipConfig struct {
 	// every peer in the topic, so a publication goes out at once, before
 	// the first heartbeat has built a mesh.
 	NoFloodPublish bool
+	// ValidateQueue bounds the messages waiting for the validator; beyond
+	// it GossipSub drops them. 0 = 1024: the validator reads SQLite, and
+	// pubsub's default of 32 dropped messages at a few publications a
+	// second in simnet's runs.
+	ValidateQueue int
 	// Tracer, if set, sees every GossipSub event (the simulator's
 	// measurements).
 	Tracer pubsub.RawTracer
@@ -96,6 +101,9 @@ func NewGossip(h host.Host, v Validator, cfg GossipConfig) (*Gossip, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.ValidateQueue == 0 {
+		cfg.ValidateQueue = 1024
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &Gossip{log: cfg.Logger.With("component", "gossip"), cancel: cancel, topics: map[string]*joined{}, scored: !cfg.NoScoring}
 	opts := []pubsub.Option{
@@ -105,6 +113,7 @@ func NewGossip(h host.Host, v Validator, cfg GossipConfig) (*Gossip, error) {
 		pubsub.WithMaxMessageSize(cfg.MaxMessageSize),
 		pubsub.WithSeenMessagesTTL(10 * time.Minute),
 		pubsub.WithPeerExchange(true),
+		pubsub.WithValidateQueueSize(cfg.ValidateQueue),
 		pubsub.WithFloodPublish(!cfg.NoFloodPublish),
 		pubsub.WithDefaultValidator(func(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
 			verdict, decoded := v(ctx, from, m.GetTopic(), m.Data)

@@ -1,0 +1,67 @@
+package node
+
+import (
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/lyceum-oer/lyceum/ipfs"
+	"github.com/lyceum-oer/lyceum/p2p"
+)
+
+// simOptions are the options the simulator (simnet) needs to run many
+// nodes in one process; a daemon never sets them.
+type simOptions struct {
+	host     *p2p.Host
+	memStore bool
+	gossip   func(*p2p.GossipConfig)
+}
+
+// WithHost runs the node on h instead of a host built from the repo's
+// config (listen addresses, bootstrap peers and swarm settings are then
+// ignored). The node owns h: Close closes it.
+func WithHost(h *p2p.Host) Option { return func(o *options) { o.sim.host = h } }
+
+// WithMemoryStore keeps the node's blocks in memory instead of the repo's
+// store: nothing survives Close.
+func WithMemoryStore() Option { return func(o *options) { o.sim.memStore = true } }
+
+// WithGossipConfig lets f adjust the gossip configuration before GossipSub
+// starts (parameters, tracer); the simulator's measurements use it.
+func WithGossipConfig(f func(*p2p.GossipConfig)) Option {
+	return func(o *options) { o.sim.gossip = f }
+}
+
+// openStore opens the content store the options ask for.
+func (o *options) openStore(repo *Repo) (*ipfs.Store, error) {
+	if o.sim.memStore {
+		return ipfs.NewMemStore(ipfs.WithStoreLogger(o.log)), nil
+	}
+	return ipfs.OpenStore(repo.StorePath(), ipfs.WithStoreLogger(o.log))
+}
+
+// gossipConfig is the node's gossip configuration, adjusted by
+// WithGossipConfig.
+func (o *options) gossipConfig() p2p.GossipConfig {
+	c := p2p.GossipConfig{Logger: o.log}
+	if o.sim.gossip != nil {
+		o.sim.gossip(&c)
+	}
+	return c
+}
+
+// GossipPeerScores is GossipSub's latest score of each peer (nil when
+// offline): the simulator checks that attackers are scored out.
+func (n *Node) GossipPeerScores() map[peer.ID]float64 {
+	if n.gossip == nil {
+		return nil
+	}
+	return n.gossip.PeerScores()
+}
+
+// GossipTopicPeers lists the connected peers known to be subscribed to
+// topic (nil when offline).
+func (n *Node) GossipTopicPeers(topic string) []peer.ID {
+	if n.gossip == nil {
+		return nil
+	}
+	return n.gossip.TopicPeers(topic)
+}

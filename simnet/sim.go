@@ -1,0 +1,422 @@
+package simnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/lyceum-oer/lyceum/activity"
+	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/p2p"
+)
+
+// Variant is one set of gossip parameters; a scenario runs each of its
+// variants on the same topology and schedule. Zero fields keep Lyceum's
+// settings (p2p.GossipConfig's defaults).
+type Variant struct {
+	Name string `toml:"name" json:"name"`
+	// FloodPublish and Scoring override Lyceum's defaults (both on).
+	FloodPublish *bool `toml:"flood_publish" json:"flood_publish,omitempty"`
+	Scoring      *bool `toml:"scoring" json:"scoring,omitempty"`
+	// Mesh degrees; 0 = go-libp2p-pubsub's default (6, 5, 12, 6).
+	D     int `toml:"d" json:"d,omitempty"`
+	Dlo   int `toml:"dlo" json:"dlo,omitempty"`
+	Dhi   int `toml:"dhi" json:"dhi,omitempty"`
+	Dlazy int `toml:"dlazy" json:"dlazy,omitempty"`
+	// IDontWantThreshold: messages at least this large trigger IDONTWANT;
+	// 0 = the default (1 KiB).
+	IDontWantThreshold int `toml:"idontwant_threshold" json:"idontwant_threshold,omitempty"`
+}
+
+// gossip applies v to a node's gossip configuration.
+func (v Variant) gossip(tr pubsub.RawTracer) func(*p2p.GossipConfig) {
+	return func(c *p2p.GossipConfig) {
+		c.Tracer = tr
+		if v.FloodPublish != nil {
+			c.NoFloodPublish = !*v.FloodPublish
+		}
+		if v.Scoring != nil {
+			c.NoScoring = !*v.Scoring
+		}
+		if v.D|v.Dlo|v.Dhi|v.Dlazy|v.IDontWantThreshold != 0 {
+			p := p2p.DefaultGossipParams()
+			if v.D != 0 {
+				p.D = v.D
+			}
+			if v.Dlo != 0 {
+				p.Dlo = v.Dlo
+			}
+			if v.Dhi != 0 {
+				p.Dhi = v.Dhi
+			}
+			if v.Dlazy != 0 {
+				p.Dlazy = v.Dlazy
+			}
+			if v.IDontWantThreshold != 0 {
+				p.IDontWantMessageThreshold = v.IDontWantThreshold
+			}
+			c.Params = &p
+		}
+	}
+}
+
+// Sim is a running simulated network: N real nodes, each with its own
+// repo, libp2p host on the fabric, and tracer.
+type Sim struct {
+	sc      Scenario
+	variant Variant
+	fabric  *Fabric
+	col     *collector
+	dir     string
+	log     *slog.Logger
+	edges   [][2]int
+	adj     [][]int
+
+	mu    sync.Mutex
+	nodes []*simNode
+
+	progress func(what string, done, total int)
+
+	community string // the community every node follows (on node 0)
+	origin    string // its full address, for Follow
+}
+
+type simNode struct {
+	idx  int
+	path string
+	hq   bool
+	n    *node.Node // nil while down
+}
+
+// linkLatency is the latency of the link between a and b: the scenario's
+// latency ± a uniform jitter, the same both ways and for a given seed.
+func linkLatency(sc Scenario, a, b int) time.Duration {
+	if a > b {
+		a, b = b, a
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d/%d/%d", sc.Seed, a, b)
+	r := rand.New(rand.NewPCG(h.Sum64(), sc.Seed))
+	j := time.Duration(0)
+	if sc.Jitter.D() > 0 {
+		j = time.Duration(r.Int64N(int64(2*sc.Jitter.D()+1))) - sc.Jitter.D()
+	}
+	return max(time.Millisecond, sc.Latency.D()+j)
+}
+
+// Topology is the seeded random graph: a ring (so the graph is connected)
+// plus random chords until the average degree is degree.
+func Topology(nodes, degree int, seed uint64) [][2]int {
+	r := rand.New(rand.NewPCG(seed, 0x51ce))
+	seen := map[[2]int]bool{}
+	var edges [][2]int
+	add := func(a, b int) bool {
+		if a == b {
+			return false
+		}
+		if a > b {
+			a, b = b, a
+		}
+		if seen[[2]int{a, b}] {
+			return false
+		}
+		seen[[2]int{a, b}] = true
+		edges = append(edges, [2]int{a, b})
+		return true
+	}
+	if nodes < 2 {
+		return nil
+	}
+	for i := 0; i < nodes; i++ {
+		add(i, (i+1)%nodes)
+	}
+	want := nodes * degree / 2
+	for tries := 0; len(edges) < want && tries < 100*want; tries++ {
+		add(r.IntN(nodes), r.IntN(nodes))
+	}
+	return edges
+}
+
+// Start builds the network of sc with gossip variant v: repos under a
+// fresh folder, nodes started and connected along the topology, a
+// community on node 0 that every other node follows.
+func Start(ctx context.Context, sc Scenario, v Variant, progress func(string, int, int)) (_ *Sim, err error) {
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	base := os.TempDir()
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		base = "/dev/shm" // repos on tmpfs: SQLite's syncs cost nothing
+	}
+	dir, err := os.MkdirTemp(base, "lyceum-sim-")
+	if err != nil {
+		return nil, err
+	}
+	s := &Sim{sc: sc, variant: v, dir: dir, col: newCollector(sc.Nodes), progress: progress,
+		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if os.Getenv("SIMNET_DEBUG") != "" {
+		s.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	s.fabric = NewFabric(func(a, b int) LinkParams {
+		return LinkParams{Latency: linkLatency(sc, a, b), Loss: sc.Loss}
+	}, sc.Uplink, sc.Seed)
+	s.edges = Topology(sc.Nodes, sc.Degree, sc.Seed)
+	if sc.Kind == KindHQ {
+		// Every node has the HQ among its bootstrap peers, as DESIGN.md
+		// has it: announcements on the index topic reach it directly.
+		for j := 0; j < sc.Nodes; j++ {
+			if j != hqNode && !slices.Contains(s.edges, [2]int{min(j, hqNode), max(j, hqNode)}) {
+				s.edges = append(s.edges, [2]int{min(j, hqNode), max(j, hqNode)})
+			}
+		}
+	}
+	s.adj = make([][]int, sc.Nodes)
+	for _, e := range s.edges {
+		s.adj[e[0]] = append(s.adj[e[0]], e[1])
+		s.adj[e[1]] = append(s.adj[e[1]], e[0])
+	}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	s.nodes = make([]*simNode, sc.Nodes)
+	for i := range s.nodes {
+		s.nodes[i] = &simNode{idx: i, path: filepath.Join(dir, fmt.Sprintf("n%04d", i)), hq: sc.Kind == KindHQ && i == hqNode}
+	}
+	// Node 0 first: its community names the measured topic.
+	if err := s.StartNode(ctx, 0); err != nil {
+		return nil, err
+	}
+	n0 := s.Node(0)
+	g, err := n0.CreateActor(ctx, "commons", "Commons", "", activity.Group)
+	if err != nil {
+		return nil, err
+	}
+	s.community = g.DID
+	s.origin = "commons@" + n0.Host().Addrs()[0].String()
+	s.col.setTopic(node.TopicOfGroup(g.DID))
+	if err := s.parallel(ctx, "start nodes", 1, sc.Nodes, func(i int) error { return s.StartNode(ctx, i) }); err != nil {
+		return nil, err
+	}
+	if err := s.parallel(ctx, "connect", 0, len(s.edges), func(k int) error {
+		return s.connect(ctx, s.edges[k][0], s.edges[k][1])
+	}); err != nil {
+		return nil, err
+	}
+	if err := s.parallel(ctx, "follow", 0, sc.Nodes, func(i int) error {
+		n := s.Node(i)
+		if _, err := n.CreateActor(ctx, fmt.Sprintf("u%d", i), fmt.Sprintf("User %d", i), "", activity.Person); err != nil {
+			return err
+		}
+		if i == 0 {
+			return nil
+		}
+		if _, err := n.Follow(ctx, "", s.origin); err != nil {
+			return fmt.Errorf("node %d follows the community: %w", i, err)
+		}
+		if !s.isEdge(0, i) {
+			// Following dialled node 0; keep the topology's degree.
+			_ = n.Host().Libp2p().Network().ClosePeer(n0.Host().ID())
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// hqNode is the index of the HQ in the hq scenario.
+const hqNode = 1
+
+func (s *Sim) isEdge(a, b int) bool {
+	for _, x := range s.adj[a] {
+		if x == b {
+			return true
+		}
+	}
+	return false
+}
+
+// parallel runs f(from..to-1) on a few workers, reporting progress.
+func (s *Sim) parallel(ctx context.Context, what string, from, to int, f func(int) error) error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+		next = from
+		done int
+	)
+	workers := 8
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				if next >= to || len(errs) > 0 || ctx.Err() != nil {
+					mu.Unlock()
+					return
+				}
+				i := next
+				next++
+				mu.Unlock()
+				err := f(i)
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", what, err))
+				}
+				done++
+				s.progress(what, done, to-from)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return ctx.Err()
+}
+
+// StartNode starts node i (first start or restart after StopNode): its
+// repo, a host on the fabric, node.New.
+func (s *Sim) StartNode(ctx context.Context, i int) error {
+	sn := s.nodes[i]
+	if !node.IsInitialized(sn.path) {
+		profile := node.ProfileTest
+		if err := node.InitRepo(sn.path, profile); err != nil {
+			return err
+		}
+	}
+	repo, err := node.OpenRepo(sn.path)
+	if err != nil {
+		return err
+	}
+	cfg := repo.Config()
+	cfg.Provide.Enabled = false
+	cfg.Search.Indexer = sn.hq
+	repo.SetConfig(cfg)
+	h, err := s.fabric.NewHost(i, repo.Identity())
+	if err != nil {
+		repo.Close()
+		return err
+	}
+	ph, err := p2p.Attach(h, s.log)
+	if err != nil {
+		h.Close()
+		repo.Close()
+		return err
+	}
+	opts := []node.Option{node.WithHost(ph), node.WithLogger(s.log),
+		node.WithGossipConfig(s.variant.gossip(tracer{c: s.col, idx: i}))}
+	if s.sc.SyncInterval > 0 {
+		opts = append(opts, node.WithSyncInterval(s.sc.SyncInterval.D()))
+	}
+	if !s.sc.restarts() {
+		opts = append(opts, node.WithMemoryStore())
+	}
+	n, err := node.New(repo, opts...)
+	if err != nil {
+		return fmt.Errorf("node %d: %w", i, err)
+	}
+	s.mu.Lock()
+	sn.n = n
+	s.mu.Unlock()
+	return nil
+}
+
+// StopNode closes node i (a user closing the laptop); its repo stays.
+func (s *Sim) StopNode(i int) error {
+	s.mu.Lock()
+	n := s.nodes[i].n
+	s.nodes[i].n = nil
+	s.mu.Unlock()
+	if n == nil {
+		return nil
+	}
+	return n.Close()
+}
+
+// Node is node i, nil while it is down.
+func (s *Sim) Node(i int) *node.Node {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nodes[i].n
+}
+
+// connect dials b from a, as a bootstrap list would.
+func (s *Sim) connect(ctx context.Context, a, b int) error {
+	na, nb := s.Node(a), s.Node(b)
+	if na == nil || nb == nil {
+		return nil
+	}
+	hb := nb.Host().Libp2p()
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := na.Host().Libp2p().Connect(cctx, peer.AddrInfo{ID: hb.ID(), Addrs: hb.Addrs()}); err != nil {
+		return fmt.Errorf("connect %d-%d: %w", a, b, err)
+	}
+	return nil
+}
+
+// reconnect dials node i's topology neighbours that are up and reachable
+// (a restarted node's bootstrap; a healed partition).
+func (s *Sim) reconnect(ctx context.Context, i int) {
+	for _, j := range s.adj[i] {
+		if s.fabric.reachable(i, j) {
+			_ = s.connect(ctx, i, j)
+		}
+	}
+}
+
+// libp2pHost is node i's host, nil while down.
+func (s *Sim) libp2pHost(i int) host.Host {
+	if n := s.Node(i); n != nil {
+		return n.Host().Libp2p()
+	}
+	return nil
+}
+
+// Close stops every node and removes the repos.
+func (s *Sim) Close() error {
+	var errs []error
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	sem := make(chan struct{}, 8)
+	for i := range s.nodes {
+		if s.nodes[i] == nil {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := s.StopNode(i); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}(i)
+	}
+	wg.Wait()
+	errs = append(errs, os.RemoveAll(s.dir))
+	return errors.Join(errs...)
+}

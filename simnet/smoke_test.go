@@ -1,0 +1,91 @@
+package simnet
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// smoke is a small network for CI; the tests assert outcomes (delivery,
+// convergence), never timings.
+func smoke(kind string) Scenario {
+	sc := Scenario{Name: "smoke-" + kind, Kind: kind, Nodes: 30, Degree: 6,
+		Latency: Duration(20 * time.Millisecond), Jitter: Duration(10 * time.Millisecond), Loss: 0.01, Seed: 1,
+		Warmup: Duration(2 * time.Second), Duration: Duration(4 * time.Second), Rate: 4, Settle: Duration(2 * time.Second),
+		Converge: Duration(90 * time.Second), SyncInterval: Duration(2 * time.Second)}
+	if testing.Short() {
+		sc.Nodes, sc.Degree, sc.Rate = 12, 4, 2
+	}
+	switch kind {
+	case KindChurn:
+		sc.Churn = ChurnParams{Share: 0.3, Down: Duration(1500 * time.Millisecond), Up: Duration(1500 * time.Millisecond)}
+	case KindHQ:
+		sc.HQ = HQParams{StopAt: Duration(2 * time.Second), DownFor: Duration(2 * time.Second)}
+	case KindPartition:
+		sc.Partition = PartitionParams{At: Duration(1 * time.Second), HealAfter: Duration(2 * time.Second)}
+	case KindSpam:
+		sc.Spam = SpamParams{Attackers: 2, Rate: 20}
+	case KindPopular:
+		sc.Popular = PopularParams{Fetchers: sc.Nodes / 3, Size: 1 << 20}
+	}
+	return sc
+}
+
+func runSmoke(t *testing.T, kind string) *Result {
+	t.Helper()
+	sc := smoke(kind)
+	rs, err := Run(context.Background(), sc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rs[0]
+	t.Logf("published %d messages %d deliveries %d/%d p50 %.0f p99 %.0f ms dups %.2f wire %.1fx completeness %.3f converge %.0f ms rejected %v extra %v",
+		r.Published, r.Messages, r.Deliveries, r.Expected, r.LatencyP50, r.LatencyP99, r.DupsPerDelivery, r.WireBytesPerPayload,
+		r.Completeness, r.ConvergeMs, r.Rejected, r.Extra)
+	if r.Published == 0 {
+		t.Fatal("nothing was published")
+	}
+	if r.Completeness < 1 {
+		t.Errorf("completeness %.3f at the end, want 1", r.Completeness)
+	}
+	return r
+}
+
+func TestSmokePropagation(t *testing.T) {
+	r := runSmoke(t, KindPropagation)
+	if r.Messages < r.Published || r.DeliveryRatio < 0.5 {
+		t.Errorf("%d publications, %d messages, gossip delivery ratio %.3f", r.Published, r.Messages, r.DeliveryRatio)
+	}
+}
+
+func TestSmokeChurn(t *testing.T) {
+	r := runSmoke(t, KindChurn)
+	if r.Extra["stops"] == 0 {
+		t.Error("no node ever went down")
+	}
+}
+
+func TestSmokeHQ(t *testing.T) {
+	r := runSmoke(t, KindHQ)
+	if r.Extra["hq_indexed_after_restart"] < float64(r.Published) {
+		t.Errorf("the HQ indexed %v of %d after its restart", r.Extra["hq_indexed_after_restart"], r.Published)
+	}
+}
+
+func TestSmokePartition(t *testing.T) {
+	runSmoke(t, KindPartition)
+}
+
+func TestSmokeSpam(t *testing.T) {
+	r := runSmoke(t, KindSpam)
+	if r.Extra["node_bad_signature"] == 0 || r.Extra["node_oversized"]+r.Extra["node_malformed"] == 0 {
+		t.Errorf("the validators rejected nothing: %v", r.Extra)
+	}
+	if r.Extra["attacker_min_score"] >= 0 {
+		t.Errorf("no honest node scored an attacker down: %v", r.Extra)
+	}
+}
+
+func TestSmokePopular(t *testing.T) {
+	runSmoke(t, KindPopular)
+}
