@@ -37,13 +37,14 @@ func (b *Bridge) Follow(ctx context.Context, username, handle string) (RemoteAct
 	if err != nil {
 		return RemoteActor{}, &node.Error{Kind: node.KindUnavailable, Msg: "find " + handle, Err: err}
 	}
-	follow := obj{"@context": asContext, "type": "Follow", "actor": me, "object": remote.ID}
-	if err := b.emit(ctx, me, follow, remote.ID, []string{remote.Inbox}); err != nil {
+	// The follow is recorded before it is sent, so that the Accept always
+	// finds it.
+	follow := obj{"@context": asContext, "id": b.url(pathOut + randomID()), "type": "Follow", "actor": me, "object": remote.ID}
+	if _, err := b.db.db.ExecContext(ctx, `INSERT INTO following (local, remote, follow_id, state, since) VALUES (?, ?, ?, 'pending', ?)
+		ON CONFLICT (local, remote) DO UPDATE SET follow_id = excluded.follow_id, state = 'pending'`, me, remote.ID, follow["id"], now()); err != nil {
 		return RemoteActor{}, err
 	}
-	_, err = b.db.db.ExecContext(ctx, `INSERT INTO following (local, remote, follow_id, state, since) VALUES (?, ?, ?, 'pending', ?)
-		ON CONFLICT (local, remote) DO UPDATE SET follow_id = excluded.follow_id, state = 'pending'`, me, remote.ID, follow["id"], now())
-	return remote, err
+	return remote, b.emit(ctx, me, follow, remote.ID, []string{remote.Inbox})
 }
 
 // Unfollow takes a Follow back with an Undo.

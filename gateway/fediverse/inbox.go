@@ -515,11 +515,14 @@ func refsOrObjects(v any) []any {
 	return []any{v}
 }
 
-// emit stores an activity of ours under a fresh /ap/out/ ID (so it can be
-// dereferenced) and queues it for inboxes, signed by actorURL's key.
+// emit stores an activity of ours under its /ap/out/ ID (a fresh one
+// unless act has one), so that it can be dereferenced, and queues it for inboxes, signed by actorURL's key.
 func (b *Bridge) emit(ctx context.Context, actorURL string, act obj, object string, inboxes []string) error {
-	id := b.url(pathOut + randomID())
-	act["id"] = id
+	id, _ := act["id"].(string)
+	if id == "" {
+		id = b.url(pathOut + randomID())
+		act["id"] = id
+	}
 	data, err := jsonMarshal(act)
 	if err != nil {
 		return err
