@@ -119,6 +119,9 @@ func (b *Bridge) publicKeyPEM(ctx context.Context, owner string) (string, error)
 // file and its ipfs:// address; an image goes along as the attachment.
 func (b *Bridge) renderNote(ctx context.Context, v node.ResourceView) (obj, error) {
 	r := v.Latest
+	if r == nil || len(v.Versions) == 0 {
+		return nil, fmt.Errorf("resource %s has no version", v.ID)
+	}
 	author, err := b.node.Actor(ctx, v.Author)
 	if err != nil {
 		return nil, err
