@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/lyceum-oer/lyceum/activity"
 	"github.com/lyceum-oer/lyceum/gateway"
 	"github.com/lyceum-oer/lyceum/gateway/httpsig"
+	"github.com/lyceum-oer/lyceum/node"
 )
 
 func TestDiscoveryAndActorsAsMastodonLooksThemUp(t *testing.T) {
@@ -214,5 +216,50 @@ func TestGatewayMountsTheBridge(t *testing.T) {
 	}
 	if st := do("/api/v1/fediverse/followers/alice", "secret"); st != 200 {
 		t.Fatalf("management call with the token: %d", st)
+	}
+}
+
+// Servers preview images but will not fetch a PDF: an image goes as the
+// attachment, a PDF as a download link in the content, with its ipfs://
+// address, licence and hashtags.
+func TestNotesLinkFilesAndAttachImages(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t)
+	s.actor(t, "alice", activity.Person)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		file       string
+		attachment bool
+	}{{"diagram.png", true}, {"worksheet.pdf", false}} {
+		path := filepath.Join(dir, tc.file)
+		if err := os.WriteFile(path, []byte("bytes of "+tc.file), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pub, err := s.node.Publish(ctx, node.PublishRequest{As: "alice", Path: path, Title: "About " + tc.file,
+			License: "CC-BY-SA-4.0", Language: "fr", Subjects: []string{"0533"}, Keywords: []string{"travaux pratiques"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, body := getDoc(t, s, s.url+"/ap/resources/"+pub.ID, apType)
+		var note struct {
+			Content    string
+			ContentMap map[string]string
+			Attachment []map[string]any
+			Tag        []map[string]any
+		}
+		if err := json.Unmarshal(body, &note); err != nil {
+			t.Fatal(err)
+		}
+		if (len(note.Attachment) == 1) != tc.attachment {
+			t.Fatalf("%s: attachments %v", tc.file, note.Attachment)
+		}
+		for _, want := range []string{"Download " + tc.file, "ipfs://" + pub.FileCID, "creativecommons.org/licenses/by-sa/4.0", "#<span>TravauxPratiques</span>"} {
+			if !strings.Contains(note.Content, want) {
+				t.Errorf("%s: content lacks %q: %s", tc.file, want, note.Content)
+			}
+		}
+		if note.ContentMap["fr"] != note.Content || len(note.Tag) != 2 || note.Tag[0]["type"] != "Hashtag" {
+			t.Fatalf("%s: contentMap or tags wrong: %s", tc.file, body)
+		}
 	}
 }
