@@ -83,6 +83,25 @@ type Gossip struct {
 	mu     sync.Mutex
 	topics map[string]*joined
 	scores map[peer.ID]float64
+
+	// Validator calls in flight: Close waits for them, so that no
+	// validator runs once Close returned (pubsub runs them on goroutines
+	// of its own, which cancelling it does not wait for).
+	vmu     sync.Mutex
+	vclosed bool
+	vwg     sync.WaitGroup
+}
+
+// enterValidator reports whether a validator call may start; exitValidator
+// must follow one that did.
+func (g *Gossip) enterValidator() bool {
+	g.vmu.Lock()
+	defer g.vmu.Unlock()
+	if g.vclosed {
+		return false
+	}
+	g.vwg.Add(1)
+	return true
 }
 
 type joined struct {
@@ -116,6 +135,10 @@ func NewGossip(h host.Host, v Validator, cfg GossipConfig) (*Gossip, error) {
 		pubsub.WithValidateQueueSize(cfg.ValidateQueue),
 		pubsub.WithFloodPublish(!cfg.NoFloodPublish),
 		pubsub.WithDefaultValidator(func(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+			if !g.enterValidator() {
+				return pubsub.ValidationIgnore
+			}
+			defer g.vwg.Done()
 			verdict, decoded := v(ctx, from, m.GetTopic(), m.Data)
 			switch verdict {
 			case Accept:
@@ -340,6 +363,10 @@ func (g *Gossip) Close() error {
 	g.topics = map[string]*joined{}
 	g.mu.Unlock()
 	g.wg.Wait()
+	g.vmu.Lock()
+	g.vclosed = true
+	g.vmu.Unlock()
 	g.cancel()
+	g.vwg.Wait()
 	return errors.Join(errs...)
 }
