@@ -28,6 +28,7 @@ func (b *Bridge) serveAP(w http.ResponseWriter, r *http.Request) {
 	mux.HandleFunc("GET /ap/instance", b.serveInstance)
 	mux.HandleFunc("GET /ap/users/{name}", b.fetchable(b.serveActor))
 	mux.HandleFunc("GET /ap/users/{name}/{coll}", b.fetchable(b.serveCollection))
+	mux.HandleFunc("GET /ap/users/{name}/avatar.png", b.serveAvatar)
 	mux.HandleFunc("GET /ap/resources/{id}", b.fetchable(b.serveNote))
 	mux.HandleFunc("GET /ap/activities/{cid}", b.fetchable(b.serveActivity))
 	mux.HandleFunc("GET /ap/activities/{cid}/{style}", b.fetchable(b.serveActivity))

@@ -1,6 +1,7 @@
 package fediverse
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -65,7 +66,7 @@ func TestDiscoveryAndActorsAsMastodonLooksThemUp(t *testing.T) {
 			if st != 200 || h.Get("Content-Type") != apType || json.Unmarshal(body, &doc) != nil {
 				t.Fatalf("%d %s", st, body)
 			}
-			for _, k := range []string{"inbox", "outbox", "followers", "following", "featured", "endpoints", "preferredUsername", "name", "summary", "url", "published", "manuallyApprovesFollowers", "discoverable", "publicKey"} {
+			for _, k := range []string{"inbox", "outbox", "followers", "following", "featured", "endpoints", "preferredUsername", "name", "summary", "icon", "url", "published", "manuallyApprovesFollowers", "discoverable", "publicKey"} {
 				if _, ok := doc[k]; !ok {
 					t.Errorf("actor without %s", k)
 				}
@@ -78,6 +79,12 @@ func TestDiscoveryAndActorsAsMastodonLooksThemUp(t *testing.T) {
 		_, _, body = getDoc(t, s, s.url+"/ap/instance", apType)
 		if !strings.Contains(string(body), `"type":"Application"`) {
 			t.Fatalf("instance actor: %s", body)
+		}
+	})
+	t.Run("the icon is an identicon PNG", func(t *testing.T) {
+		st, h, body := getDoc(t, s, alice+"/avatar.png", "")
+		if st != 200 || h.Get("Content-Type") != "image/png" || !bytes.HasPrefix(body, []byte("\x89PNG")) {
+			t.Fatalf("%d %s", st, h.Get("Content-Type"))
 		}
 	})
 	t.Run("browsers get a web page at the same URL", func(t *testing.T) {

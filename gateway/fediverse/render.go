@@ -65,6 +65,7 @@ func (b *Bridge) renderActor(ctx context.Context, a node.LocalActor) (obj, error
 		"manuallyApprovesFollowers": false,
 		"discoverable":              true,
 		"publicKey":                 obj{"id": keyIDOf(id), "owner": id, "publicKeyPem": pub},
+		"icon":                      obj{"type": "Image", "mediaType": "image/png", "url": id + "/avatar.png"},
 		"attachment": []obj{{
 			"type": "PropertyValue", "name": "Lyceum",
 			"value": html.EscapeString(a.DID),
