@@ -26,6 +26,9 @@ func (b *Bridge) serveAP(w http.ResponseWriter, r *http.Request) {
 	mux.HandleFunc("POST /ap/instance/inbox", b.serveInbox)
 	mux.HandleFunc("POST /ap/users/{name}/inbox", b.serveInbox)
 	mux.HandleFunc("GET /ap/instance", b.serveInstance)
+	mux.HandleFunc("GET /ap/instance/outbox", func(w http.ResponseWriter, r *http.Request) {
+		writeAP(w, http.StatusOK, obj{"@context": asContext, "id": b.instanceURL() + "/outbox", "type": "OrderedCollection", "totalItems": 0, "orderedItems": []any{}})
+	})
 	mux.HandleFunc("GET /ap/users/{name}", b.fetchable(b.serveActor))
 	mux.HandleFunc("GET /ap/users/{name}/{coll}", b.fetchable(b.serveCollection))
 	mux.HandleFunc("GET /ap/users/{name}/avatar.png", b.serveAvatar)
