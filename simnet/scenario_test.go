@@ -2,8 +2,6 @@ package simnet
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -65,13 +63,7 @@ func TestSameSeedSameTopologyAndSchedule(t *testing.T) {
 }
 
 func FuzzParseScenario(f *testing.F) {
-	files, _ := filepath.Glob("scenarios/*.toml")
-	for _, p := range files {
-		data, err := os.ReadFile(p)
-		if err == nil {
-			f.Add(data)
-		}
-	}
+	// The seed corpus is in testdata/fuzz/FuzzParseScenario.
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sc, err := ParseScenario(bytes.NewReader(data))
 		if err != nil {

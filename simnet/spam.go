@@ -86,7 +86,8 @@ func (a *attacker) next(k int, rng *mrand.Rand) []byte {
 	switch k % 4 {
 	case 0:
 		if honest != nil {
-			return bytes.Replace(honest, []byte("simres"), []byte("SIMRES"), 1)
+			// Change a signed field, keep the JSON valid: a bad signature.
+			return bytes.Replace(honest, []byte(`"published":"20`), []byte(`"published":"19`), 1)
 		}
 	case 1:
 		if honest != nil {
@@ -153,6 +154,9 @@ func (s *Sim) runSpam(ctx context.Context, r *Result, progress Progress) error {
 	}
 	r.Published = len(ids)
 	if err := s.sleep(ctx, s.sc.Settle.D()); err != nil {
+		return err
+	}
+	if err := s.finalConverge(ctx, r, ids, progress); err != nil {
 		return err
 	}
 	for i, name := range []string{"forged", "replayed", "oversized", "malformed"} {
