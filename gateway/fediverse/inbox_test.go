@@ -3,6 +3,7 @@ package fediverse
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lyceum-oer/lyceum/activity"
+	"github.com/lyceum-oer/lyceum/gateway/delivery"
 	"github.com/lyceum-oer/lyceum/gateway/httpsig"
 	"github.com/lyceum-oer/lyceum/node"
 )
@@ -290,5 +292,21 @@ func TestKeysNamedAsGoToSocialNamesThem(t *testing.T) {
 	fs, _ := s.bridge.Followers(context.Background(), "alice")
 	if len(fs) != 1 || fs[0].KeyID != f.actor("tom")+"/main-key" || fs[0].Software != "gotosocial" {
 		t.Fatalf("followers = %+v", fs)
+	}
+}
+
+// The bridge's own requests go through the federation client, which
+// refuses private and loopback addresses unless allowed: a key "hosted"
+// on loopback is not fetched, so the request is refused.
+func TestTheBridgeDoesNotFetchFromPrivateAddresses(t *testing.T) {
+	s := newSite(t, func(c *Config) { c.Client = delivery.NewHTTPClient() })
+	s.actor(t, "alice", activity.Person)
+	f := newFakeServer(t, "mastodon", "eve")
+	resp := f.post(t, s.url+"/ap/inbox", "eve", obj{"id": f.url + "/l/1", "type": "Like", "actor": f.actor("eve"), "object": s.url + "/ap/users/alice"}, nil)
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("status %d, want 401 (key unavailable)", resp.StatusCode)
+	}
+	if _, err := s.bridge.Resolve(context.Background(), f.actor("eve")); err == nil || !errors.Is(err, delivery.ErrForbiddenAddress) {
+		t.Fatalf("resolve on loopback: %v, want a forbidden-address error", err)
 	}
 }
