@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -127,6 +128,15 @@ func TestTwoDaemonsFederateOverHTTPS(t *testing.T) {
 	waitCLI(t, "the comment on A", func() bool {
 		return strings.Contains(mustLyceum(t, repoA, "fediverse", "interactions", id), "Thank you, Alice!")
 	})
+	resp, err = http.Get("https://" + addrB + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), "lyceum_fediverse_delivered_total") {
+		t.Fatal("no delivery metrics on /metrics")
+	}
 	if r := lyceum(t, repoA, "fediverse", "followers", "nobody"); r.code != exitNotFound {
 		t.Fatalf("followers of an unknown actor: exit %d\n%s", r.code, r.stderr)
 	}

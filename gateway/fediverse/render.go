@@ -160,7 +160,8 @@ func (b *Bridge) renderNote(ctx context.Context, v node.ResourceView) (obj, erro
 			continue
 		}
 		seen[strings.ToLower(t)] = true
-		href := b.url("/ap/tags/" + url.PathEscape(strings.ToLower(t)))
+		// The node's public search is the nearest thing to a tag page.
+		href := b.url("/api/v1/search?q=" + url.QueryEscape(n))
 		tags = append(tags, obj{"type": "Hashtag", "href": href, "name": "#" + t})
 		tagLinks = append(tagLinks, fmt.Sprintf(`<a href="%s" class="mention hashtag" rel="tag">#<span>%s</span></a>`, html.EscapeString(href), html.EscapeString(t)))
 	}
