@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	peer "code.superseriousbusiness.org/httpsig"
 
 	"github.com/lyceum-oer/lyceum/gateway/httpsig"
 )
@@ -35,6 +38,10 @@ type fakeServer struct {
 	// keyPath, when set, names keys as GoToSocial does: a key document at
 	// ACTOR+keyPath (e.g. "/main-key") rather than ACTOR#main-key.
 	keyPath string
+	// independent makes the server sign and verify with an independent,
+	// maintained HTTP-signature library (GoToSocial's fork of go-fed's)
+	// instead of ours.
+	independent bool
 }
 
 type received struct {
@@ -104,7 +111,12 @@ func newFakeServer(tb testing.TB, software string, users ...string) *fakeServer 
 		var doc map[string]any
 		_ = json.Unmarshal(body, &doc)
 		p, _ := httpsig.ParseSignature(r.Header.Get("Signature"))
-		_, err := verifier.Verify(r.Context(), r, body)
+		var err error
+		if f.independent {
+			err = peerVerify(r, body)
+		} else {
+			_, err = verifier.Verify(r.Context(), r, body)
+		}
 		if r.Header.Get("Content-Type") != apType {
 			err = fmt.Errorf("content type %q", r.Header.Get("Content-Type"))
 		}
@@ -172,7 +184,10 @@ func (f *fakeServer) post(tb testing.TB, inbox, user string, act obj, edit func(
 	body, _ := json.Marshal(act)
 	req, _ := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
 	req.Header.Set("Content-Type", apType)
-	if user != "" {
+	switch {
+	case user != "" && f.independent:
+		peerSign(tb, req, body, f.keyID(user), f.keys[user])
+	case user != "":
 		if err := httpsig.Sign(req, body, f.keyID(user), f.keys[user], time.Now()); err != nil {
 			tb.Fatal(err)
 		}
@@ -211,4 +226,52 @@ func (plainKeys) FetchKey(ctx context.Context, keyID string, _ bool) (httpsig.Pu
 		return httpsig.PublicKey{}, err
 	}
 	return httpsig.PublicKey{ID: doc.PublicKey.ID, Owner: doc.PublicKey.Owner, Key: k}, nil
+}
+
+// peerSign signs a POST with the independent library, as GoToSocial does:
+// (request-target) host date digest, rsa-sha256.
+func peerSign(tb testing.TB, r *http.Request, body []byte, keyID string, key *rsa.PrivateKey) {
+	tb.Helper()
+	s, _, err := peer.NewSigner([]peer.Algorithm{peer.RSA_SHA256}, peer.DigestSha256,
+		[]string{peer.RequestTarget, "host", "date", "digest"}, peer.Signature, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	r.Header.Set("Host", r.URL.Host) // the library signs the Host header field
+	if err := s.SignRequest(key, keyID, r, body); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// peerVerify checks a received POST with the independent library, after
+// the checks Mastodon adds to it: the headers it requires to be signed,
+// the digest of the body and the date window.
+func peerVerify(r *http.Request, body []byte) error {
+	p, err := httpsig.ParseSignature(r.Header.Get("Signature"))
+	if err != nil {
+		return err
+	}
+	for _, h := range []string{"(request-target)", "host", "date", "digest"} {
+		if !p.Signs(h) {
+			return fmt.Errorf("%s not signed", h)
+		}
+	}
+	if r.Header.Get("Digest") != httpsig.Digest(body) {
+		return errors.New("digest does not match the body")
+	}
+	date, err := http.ParseTime(r.Header.Get("Date"))
+	if err != nil || time.Since(date) > time.Hour || time.Until(date) > time.Hour {
+		return errors.New("date outside the window")
+	}
+	key, err := plainKeys{}.FetchKey(r.Context(), p.KeyID, false)
+	if err != nil {
+		return err
+	}
+	r.Header.Set("Host", r.Host) // the library reads the Host header field
+	v, err := peer.NewVerifier(r)
+	if err != nil {
+		return err
+	}
+	return v.Verify(key.Key, peer.RSA_SHA256)
 }

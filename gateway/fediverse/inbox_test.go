@@ -310,3 +310,24 @@ func TestTheBridgeDoesNotFetchFromPrivateAddresses(t *testing.T) {
 		t.Fatalf("resolve on loopback: %v, want a forbidden-address error", err)
 	}
 }
+
+// A server built on an independent, maintained HTTP-signature library
+// (GoToSocial's) follows a Lyceum person: the bridge accepts its signed
+// Follow, and the library verifies the bridge's signed Accept and Create.
+func TestAnIndependentSignatureLibraryInteroperates(t *testing.T) {
+	s := newSite(t)
+	s.actor(t, "alice", activity.Person)
+	f := newFakeServer(t, "gotosocial", "tom")
+	f.independent = true
+	alice := s.url + "/ap/users/alice"
+	if resp := f.post(t, alice+"/inbox", "tom", obj{"id": f.url + "/follows/1", "type": "Follow", "actor": f.actor("tom"), "object": alice}, nil); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("follow signed by the independent library: %d", resp.StatusCode)
+	}
+	f.waitFor(t, "Accept") // fails unless the library verified it
+	if _, err := s.node.Publish(context.Background(), node.PublishRequest{As: "alice", URL: "https://example.org/i", Title: "Interop",
+		License: "CC0-1.0", Language: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	s.bridge.Kick()
+	f.waitFor(t, "Create")
+}
