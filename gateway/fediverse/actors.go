@@ -123,9 +123,16 @@ func (b *Bridge) serveCollection(w http.ResponseWriter, r *http.Request) {
 			b.internal(w, err)
 			return
 		}
+		me := b.actorURL(a.Username)
 		for _, rid := range ids {
 			v, err := b.node.ShowResource(ctx, rid)
-			if err != nil || v.Author != a.DID {
+			if err != nil {
+				continue
+			}
+			if v.Author != a.DID {
+				// A community's outbox holds its boosts of what was posted in it.
+				items = append(items, obj{"type": "Announce", "actor": me, "object": b.noteURL(rid),
+					"to": []string{activity.PublicAudience}, "cc": []string{me + "/followers"}})
 				continue
 			}
 			note, err := b.renderNote(ctx, v)
@@ -136,7 +143,8 @@ func (b *Bridge) serveCollection(w http.ResponseWriter, r *http.Request) {
 			items = append(items, obj{"id": b.url(pathActivities + rid), "type": "Create", "actor": note["attributedTo"],
 				"published": note["published"], "to": note["to"], "cc": note["cc"], "object": note})
 		}
-		total = len(items)
+		all, _ := b.node.ResourceIDs(ctx, a.DID, 100000)
+		total = len(all)
 	case "followers":
 		// Like Mastodon, the count only: who follows whom is not published.
 		total = b.db.count(ctx, `SELECT count(*) FROM followers WHERE local = ? AND state = 'accepted'`, b.actorURL(a.Username))
