@@ -161,11 +161,13 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 	if err != nil {
 		return nil, wrapKind(KindUnavailable, "open the social store", err)
 	}
-	if err := n.openIndex(n.ctx); err != nil {
-		return nil, err
+	if !o.sim.noIndex {
+		if err := n.openIndex(n.ctx); err != nil {
+			return nil, err
+		}
+		n.wg.Add(1)
+		go n.indexLoop(n.ctx)
 	}
-	n.wg.Add(1)
-	go n.indexLoop(n.ctx)
 	if n.host != nil {
 		n.gossip, err = p2p.NewGossip(n.host.Libp2p(), n.validate, o.gossipConfig())
 		if err != nil {

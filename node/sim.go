@@ -13,6 +13,7 @@ type simOptions struct {
 	host     *p2p.Host
 	memStore bool
 	gossip   func(*p2p.GossipConfig)
+	noIndex  bool
 }
 
 // WithHost runs the node on h instead of a host built from the repo's
@@ -23,6 +24,12 @@ func WithHost(h *p2p.Host) Option { return func(o *options) { o.sim.host = h } }
 // WithMemoryStore keeps the node's blocks in memory instead of the repo's
 // store: nothing survives Close.
 func WithMemoryStore() Option { return func(o *options) { o.sim.memStore = true } }
+
+// WithoutLocalIndex runs the node without its bleve index: local search
+// is unavailable. The simulator's plain nodes use it, so that hundreds of
+// them spend the machine's CPU on the network protocols; an HQ keeps its
+// index.
+func WithoutLocalIndex() Option { return func(o *options) { o.sim.noIndex = true } }
 
 // WithGossipConfig lets f adjust the gossip configuration before GossipSub
 // starts (parameters, tracer); the simulator's measurements use it.

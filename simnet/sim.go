@@ -332,6 +332,9 @@ func (s *Sim) StartNode(ctx context.Context, i int) error {
 	if !s.sc.restarts() {
 		opts = append(opts, node.WithMemoryStore())
 	}
+	if !sn.hq && !s.sc.LocalIndex {
+		opts = append(opts, node.WithoutLocalIndex())
+	}
 	n, err := node.New(repo, opts...)
 	if err != nil {
 		return fmt.Errorf("node %d: %w", i, err)

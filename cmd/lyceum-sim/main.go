@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,6 +100,7 @@ type runFlags struct {
 	uplink                       int64
 	variants                     []string
 	quiet                        bool
+	cpuProfile                   string
 }
 
 func runCommand(ctx context.Context, stdout, stderr io.Writer) *cobra.Command {
@@ -138,6 +140,7 @@ Flags override the scenario's network and load. Results go to --out:
 	fl.StringSliceVar(&f.variants, "variant", nil, "run only these gossip variants of the scenario")
 	fl.StringVar(&f.out, "out", "results", "folder for the JSON results and SVG charts")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	return cmd
 }
 
@@ -254,6 +257,17 @@ func runScenario(ctx context.Context, sc simnet.Scenario, f runFlags, stdout, st
 				progressbar.OptionShowCount(), progressbar.OptionSetWidth(30), progressbar.OptionThrottle(200*time.Millisecond))
 		}
 		_ = bar.Set(done)
+	}
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	start := time.Now()
 	rs, err := simnet.Run(ctx, sc, progress)
