@@ -316,10 +316,36 @@ func TestRebuildViewsGivesTheSameState(t *testing.T) {
 	if _, err := n.Like(ctx, "alice", r2.ID); err != nil {
 		t.Fatal(err)
 	}
+	// Collections: created, renamed, filled, emptied and deleted.
+	col, err := n.CreateCollection(ctx, "alice", "Reading list", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{r2.ID, r1.ID} {
+		if _, err := n.AddToCollection(ctx, "alice", col.ID, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := n.RemoveFromCollection(ctx, "alice", col.ID, r2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.UpdateCollection(ctx, "alice", col.ID, "Reading list, autumn", ""); err != nil {
+		t.Fatal(err)
+	}
+	gone, err := n.CreateCollection(ctx, "maths", "Old list", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.DeleteCollection(ctx, "", gone.ID); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := n.DeleteResource(ctx, r1.ID); err != nil {
 		t.Fatal(err)
 	}
 	before := dumpViews(t, n)
+	if len(before["collections"]) != 2 || len(before["collection_items"]) != 2 {
+		t.Fatalf("collection views before the rebuild: %v", before)
+	}
 	// GC keeps the log entries: the rebuild reads every one of them.
 	if _, err := n.GC(ctx); err != nil {
 		t.Fatal(err)

@@ -20,7 +20,7 @@ type socialStore struct {
 }
 
 // viewTables are dropped and refilled by RebuildViews.
-var viewTables = []string{"actors", "resources", "versions", "follows", "likes", "deletions", "announces"}
+var viewTables = append([]string{"actors", "resources", "versions", "follows", "likes", "deletions", "announces"}, collectionViewTables...)
 
 const schema = `
 CREATE TABLE IF NOT EXISTS local_actors (
@@ -127,7 +127,7 @@ func openSocialStore(path string) (*socialStore, error) {
 	// One writer at a time is what SQLite allows anyway; one connection
 	// also keeps every read consistent with the last write.
 	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(schema); err != nil {
+	if _, err := db.Exec(schema + collectionSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("create schema in %s: %w", path, err)
 	}

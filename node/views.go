@@ -37,6 +37,9 @@ func applyToViews(ctx context.Context, tx *sql.Tx, e entry) error {
 	if err := exec(`UPDATE actors SET seq = max(seq, ?) WHERE did = ?`, a.Seq, a.Actor); err != nil {
 		return err
 	}
+	if ok, err := applyCollection(ctx, tx, e); ok || err != nil {
+		return err
+	}
 	switch a.Type {
 	case activity.TypeCreate, activity.TypeUpdate:
 		switch {

@@ -1,0 +1,377 @@
+package node
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/lyceum-oer/lyceum/activity"
+)
+
+// This file holds collections: ordered, curated lists of resources owned
+// by a Person or a Group. A collection is a Create{Collection} in its
+// owner's log (its ID is the Create's CID); Update{Collection} renames it,
+// Add{object: resource, target: collection} and Remove{…} change its items,
+// and a Delete{Tombstone} ends it. All of them are signed by the owner, so
+// only the owner's node can change a collection, and followers receive the
+// changes through the usual gossip and backfill.
+//
+// The views (collections, collection_items) do not depend on the order
+// the activities arrive in: an item is in a collection when its newest Add
+// has a higher seq than its newest Remove, and it is ordered by that Add's
+// seq; a rename keeps the title of the highest seq.
+
+// collectionSchema is appended to the node's schema (store.go).
+const collectionSchema = `
+CREATE TABLE IF NOT EXISTS collections (
+	id         TEXT NOT NULL,
+	actor      TEXT NOT NULL,
+	owner      TEXT NOT NULL DEFAULT '',
+	title      TEXT NOT NULL DEFAULT '',
+	summary    TEXT NOT NULL DEFAULT '',
+	seq        INTEGER NOT NULL DEFAULT 0,
+	has_create INTEGER NOT NULL DEFAULT 0,
+	created    TEXT NOT NULL DEFAULT '',
+	updated    TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (id, actor)
+);
+CREATE INDEX IF NOT EXISTS collections_owner ON collections (owner);
+CREATE TABLE IF NOT EXISTS collection_items (
+	collection  TEXT NOT NULL,
+	actor       TEXT NOT NULL,
+	resource    TEXT NOT NULL,
+	added_seq   INTEGER NOT NULL DEFAULT 0,
+	pos         INTEGER NOT NULL DEFAULT 0,
+	removed_seq INTEGER NOT NULL DEFAULT 0,
+	added_cid   TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (collection, actor, resource)
+);
+CREATE INDEX IF NOT EXISTS collection_items_resource ON collection_items (resource);
+`
+
+// collectionViewTables are the view tables of this file, rebuilt from the
+// logs with the others.
+var collectionViewTables = []string{"collections", "collection_items"}
+
+// applyCollection updates the collection views for a Create, Update, Add or
+// Remove; it reports whether the activity was one of these.
+func applyCollection(ctx context.Context, tx *sql.Tx, e entry) (bool, error) {
+	a := e.act
+	exec := func(q string, args ...any) error {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("apply %s %s: %w", a.Type, e.cid, err)
+		}
+		return nil
+	}
+	at := a.Published.UTC().Format(time.RFC3339Nano)
+	switch a.Type {
+	case activity.TypeCreate, activity.TypeUpdate:
+		c := a.Object.Collection
+		if c == nil {
+			return false, nil
+		}
+		id, create := c.ID, 0
+		if a.Type == activity.TypeCreate {
+			id, create = e.cid.String(), 1
+		}
+		owner := firstNonEmpty(c.Owner, a.Actor)
+		created := ""
+		if create == 1 {
+			created = at
+		}
+		if err := exec(`INSERT INTO collections (id, actor, owner, title, summary, seq, has_create, created, updated)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id, actor) DO UPDATE SET
+				title = CASE WHEN excluded.seq > collections.seq THEN excluded.title ELSE collections.title END,
+				summary = CASE WHEN excluded.seq > collections.seq THEN excluded.summary ELSE collections.summary END,
+				updated = CASE WHEN excluded.seq > collections.seq THEN excluded.updated ELSE collections.updated END,
+				owner = CASE WHEN excluded.has_create = 1 THEN excluded.owner ELSE collections.owner END,
+				created = CASE WHEN excluded.has_create = 1 THEN excluded.created ELSE collections.created END,
+				has_create = max(collections.has_create, excluded.has_create),
+				seq = max(collections.seq, excluded.seq)`,
+			id, a.Actor, owner, c.Title, c.Description, a.Seq, create, created, at); err != nil {
+			return true, err
+		}
+		if create == 1 {
+			// A Create may list first items; later changes are Adds and Removes.
+			for i, it := range c.Items {
+				if err := exec(`INSERT INTO collection_items (collection, actor, resource, added_seq, pos, added_cid) VALUES (?, ?, ?, ?, ?, ?)
+					ON CONFLICT DO UPDATE SET pos = CASE WHEN excluded.added_seq > added_seq THEN excluded.pos ELSE pos END,
+					added_cid = CASE WHEN excluded.added_seq > added_seq THEN excluded.added_cid ELSE added_cid END,
+					added_seq = max(added_seq, excluded.added_seq)`,
+					id, a.Actor, it, a.Seq, i, e.cid.String()); err != nil {
+					return true, err
+				}
+			}
+		}
+		return true, nil
+	case activity.TypeAdd:
+		return true, exec(`INSERT INTO collection_items (collection, actor, resource, added_seq, added_cid) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT DO UPDATE SET pos = CASE WHEN excluded.added_seq > added_seq THEN 0 ELSE pos END,
+			added_cid = CASE WHEN excluded.added_seq > added_seq THEN excluded.added_cid ELSE added_cid END,
+			added_seq = max(added_seq, excluded.added_seq)`,
+			a.Target, a.Actor, a.Object.Ref, a.Seq, e.cid.String())
+	case activity.TypeRemove:
+		return true, exec(`INSERT INTO collection_items (collection, actor, resource, removed_seq) VALUES (?, ?, ?, ?)
+			ON CONFLICT DO UPDATE SET removed_seq = max(removed_seq, excluded.removed_seq)`,
+			a.Target, a.Actor, a.Object.Ref, a.Seq)
+	}
+	return false, nil
+}
+
+// CollectionInfo describes a collection.
+type CollectionInfo struct {
+	ID      string `json:"id"`
+	Title   string `json:"title"`
+	Summary string `json:"summary,omitempty"`
+	// Owner is the DID of the owning Person or Group; OwnerHandle is its
+	// name@node when known.
+	Owner       string    `json:"owner"`
+	OwnerHandle string    `json:"owner_handle,omitempty"`
+	Items       int       `json:"items"`
+	Deleted     bool      `json:"deleted,omitempty"`
+	Local       bool      `json:"local"`
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
+}
+
+// CollectionItem is one resource of a collection, in order.
+type CollectionItem struct {
+	Position   int    `json:"position"` // from 1
+	ResourceID string `json:"resource_id"`
+	Title      string `json:"title,omitempty"` // "" when the node does not know the resource
+	Author     string `json:"author,omitempty"`
+	Deleted    bool   `json:"deleted,omitempty"`
+	// AddedBy is the CID of the Add (or Create) that put it there.
+	AddedBy string `json:"added_by"`
+}
+
+// CollectionView is a collection with its items, in order.
+type CollectionView struct {
+	CollectionInfo
+	Entries []CollectionItem `json:"entries"`
+}
+
+// CollectionResult is the answer to a change of a collection.
+type CollectionResult struct {
+	ID          string `json:"id"`           // the collection
+	ActivityCID string `json:"activity_cid"` // "" when nothing changed
+	Changed     bool   `json:"changed"`
+}
+
+// CreateCollection signs a Create of an empty collection owned by the
+// actor (a Person or a Group of this node), appends it to the actor's log
+// and announces it.
+func (n *Node) CreateCollection(ctx context.Context, as, title, summary string) (CollectionResult, error) {
+	did, err := n.defaultActor(ctx, as)
+	if err != nil {
+		return CollectionResult{}, err
+	}
+	c := &activity.Collection{Title: title, Description: summary, Owner: did}
+	if err := c.Validate(); err != nil {
+		return CollectionResult{}, wrapKind(KindInvalid, "", err)
+	}
+	id, err := n.appendActivity(ctx, did, &activity.Activity{Type: activity.TypeCreate, Object: activity.Object{Collection: c}})
+	if err != nil {
+		return CollectionResult{}, err
+	}
+	return CollectionResult{ID: id.String(), ActivityCID: id.String(), Changed: true}, nil
+}
+
+// ownCollection finds a live collection whose owner is a local actor; with
+// as set, that actor must be the owner.
+func (n *Node) ownCollection(ctx context.Context, as, id string) (CollectionInfo, error) {
+	info, err := n.collectionInfo(ctx, id)
+	if err != nil {
+		return info, err
+	}
+	if info.Deleted {
+		return info, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("collection %s was deleted", id)}
+	}
+	if !info.Local {
+		return info, invalidf("only the owner's node can change collection %s", id)
+	}
+	if as != "" {
+		did, err := n.lookupDID(ctx, as)
+		if err != nil {
+			return info, err
+		}
+		if did != info.Owner {
+			return info, invalidf("collection %s belongs to %s, not %s", id, info.Owner, as)
+		}
+	}
+	return info, nil
+}
+
+// UpdateCollection renames a collection or changes its summary; empty
+// arguments keep their value.
+func (n *Node) UpdateCollection(ctx context.Context, as, id, title, summary string) (CollectionResult, error) {
+	info, err := n.ownCollection(ctx, as, id)
+	if err != nil {
+		return CollectionResult{}, err
+	}
+	c := &activity.Collection{ID: id, Title: firstNonEmpty(title, info.Title), Description: firstNonEmpty(summary, info.Summary), Owner: info.Owner}
+	if err := c.Validate(); err != nil {
+		return CollectionResult{}, wrapKind(KindInvalid, "", err)
+	}
+	ac, err := n.appendActivity(ctx, info.Owner, &activity.Activity{Type: activity.TypeUpdate, Object: activity.Object{Collection: c}})
+	if err != nil {
+		return CollectionResult{}, err
+	}
+	return CollectionResult{ID: id, ActivityCID: ac.String(), Changed: true}, nil
+}
+
+// DeleteCollection publishes a tombstone for a collection; its resources
+// stay.
+func (n *Node) DeleteCollection(ctx context.Context, as, id string) (CollectionResult, error) {
+	info, err := n.ownCollection(ctx, as, id)
+	if err != nil {
+		return CollectionResult{}, err
+	}
+	ac, err := n.appendActivity(ctx, info.Owner, &activity.Activity{Type: activity.TypeDelete, Object: activity.Object{Tombstone: &activity.Tombstone{
+		ID: id, FormerType: "OrderedCollection", Deleted: time.Now().UTC(),
+	}}})
+	if err != nil {
+		return CollectionResult{}, err
+	}
+	return CollectionResult{ID: id, ActivityCID: ac.String(), Changed: true}, nil
+}
+
+// AddToCollection signs an Add of a known resource to the end of a
+// collection. Adding a resource that is already there changes nothing.
+func (n *Node) AddToCollection(ctx context.Context, as, id, resourceID string) (CollectionResult, error) {
+	info, err := n.ownCollection(ctx, as, id)
+	if err != nil {
+		return CollectionResult{}, err
+	}
+	if _, err := cid.Decode(resourceID); err != nil {
+		return CollectionResult{}, invalidf("%q is not a resource ID (a CID)", resourceID)
+	}
+	if _, _, err := n.latestVersion(ctx, resourceID); err != nil {
+		return CollectionResult{}, err
+	}
+	if n.inCollection(ctx, info, resourceID) {
+		return CollectionResult{ID: id}, nil
+	}
+	ac, err := n.appendActivity(ctx, info.Owner, &activity.Activity{Type: activity.TypeAdd, Object: activity.Object{Ref: resourceID}, Target: id})
+	if err != nil {
+		return CollectionResult{}, err
+	}
+	return CollectionResult{ID: id, ActivityCID: ac.String(), Changed: true}, nil
+}
+
+// RemoveFromCollection signs a Remove of a resource from a collection.
+func (n *Node) RemoveFromCollection(ctx context.Context, as, id, resourceID string) (CollectionResult, error) {
+	info, err := n.ownCollection(ctx, as, id)
+	if err != nil {
+		return CollectionResult{}, err
+	}
+	if !n.inCollection(ctx, info, resourceID) {
+		return CollectionResult{}, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("%s is not in collection %s", resourceID, id)}
+	}
+	ac, err := n.appendActivity(ctx, info.Owner, &activity.Activity{Type: activity.TypeRemove, Object: activity.Object{Ref: resourceID}, Target: id})
+	if err != nil {
+		return CollectionResult{}, err
+	}
+	return CollectionResult{ID: id, ActivityCID: ac.String(), Changed: true}, nil
+}
+
+func (n *Node) inCollection(ctx context.Context, info CollectionInfo, resourceID string) bool {
+	var k int
+	_ = n.db.db.QueryRowContext(ctx, `SELECT count(*) FROM collection_items WHERE collection = ? AND actor = ? AND resource = ? AND added_seq > removed_seq`,
+		info.ID, info.Owner, resourceID).Scan(&k)
+	return k > 0
+}
+
+// collectionCols reads a collection row: only the version its creator
+// wrote counts (has_create), whoever else claims the ID.
+const collectionCols = `c.id, c.title, c.summary, c.actor, coalesce(a.username || '@' || a.node, ''),
+	(SELECT count(*) FROM collection_items i WHERE i.collection = c.id AND i.actor = c.actor AND i.added_seq > i.removed_seq),
+	EXISTS (SELECT 1 FROM deletions d WHERE d.object = c.id AND d.actor = c.actor),
+	EXISTS (SELECT 1 FROM local_actors l WHERE l.did = c.actor), c.created, c.updated
+	FROM collections c LEFT JOIN actors a ON a.did = c.actor WHERE c.has_create = 1`
+
+func scanCollection(sc interface{ Scan(...any) error }) (CollectionInfo, error) {
+	var c CollectionInfo
+	var created, updated string
+	if err := sc.Scan(&c.ID, &c.Title, &c.Summary, &c.Owner, &c.OwnerHandle, &c.Items, &c.Deleted, &c.Local, &created, &updated); err != nil {
+		return c, err
+	}
+	c.Created, _ = time.Parse(time.RFC3339Nano, created)
+	c.Updated, _ = time.Parse(time.RFC3339Nano, updated)
+	return c, nil
+}
+
+func (n *Node) collectionInfo(ctx context.Context, id string) (CollectionInfo, error) {
+	c, err := scanCollection(n.db.db.QueryRowContext(ctx, `SELECT `+collectionCols+` AND c.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("no collection %s known here", id)}
+	}
+	if err != nil {
+		return c, fmt.Errorf("collection %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// Collections lists the live collections of an actor (name, handle or
+// DID), or with owner "" those of every local actor, newest first.
+func (n *Node) Collections(ctx context.Context, owner string) ([]CollectionInfo, error) {
+	q := `SELECT ` + collectionCols + ` AND NOT EXISTS (SELECT 1 FROM deletions d WHERE d.object = c.id AND d.actor = c.actor)`
+	var args []any
+	if owner != "" {
+		did, err := n.lookupDID(ctx, owner)
+		if err != nil {
+			return nil, err
+		}
+		q += ` AND (c.actor = ? OR c.owner = ?)`
+		args = append(args, did, did)
+	} else {
+		q += ` AND c.actor IN (SELECT did FROM local_actors)`
+	}
+	rows, err := n.db.db.QueryContext(ctx, q+` ORDER BY c.created DESC, c.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("collections: %w", err)
+	}
+	defer rows.Close()
+	out := []CollectionInfo{}
+	for rows.Next() {
+		c, err := scanCollection(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ShowCollection returns a collection with its items in order, with the
+// title of each resource the node knows.
+func (n *Node) ShowCollection(ctx context.Context, id string) (CollectionView, error) {
+	info, err := n.collectionInfo(ctx, id)
+	if err != nil {
+		return CollectionView{}, err
+	}
+	v := CollectionView{CollectionInfo: info, Entries: []CollectionItem{}}
+	rows, err := n.db.db.QueryContext(ctx, `SELECT i.resource, i.added_cid,
+		coalesce((SELECT title FROM versions v WHERE v.resource_id = i.resource ORDER BY v.version DESC LIMIT 1), ''),
+		coalesce(r.actor, ''), EXISTS (SELECT 1 FROM deletions d WHERE d.object = i.resource AND d.actor = r.actor)
+		FROM collection_items i LEFT JOIN resources r ON r.id = i.resource
+		WHERE i.collection = ? AND i.actor = ? AND i.added_seq > i.removed_seq
+		ORDER BY i.added_seq, i.pos`, id, info.Owner)
+	if err != nil {
+		return v, fmt.Errorf("collection %s: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		it := CollectionItem{Position: len(v.Entries) + 1}
+		if err := rows.Scan(&it.ResourceID, &it.AddedBy, &it.Title, &it.Author, &it.Deleted); err != nil {
+			return v, err
+		}
+		v.Entries = append(v.Entries, it)
+	}
+	return v, rows.Err()
+}
