@@ -91,6 +91,7 @@ func (s *Server) socialRoutes() {
 	s.mux.HandleFunc("GET /api/v1/feed", s.requireToken(s.apiFeed))
 	s.mux.HandleFunc("POST /api/v1/repair/rebuild-views", s.requireToken(s.apiRebuildViews))
 	s.mux.HandleFunc("POST /api/v1/block", s.requireToken(s.apiBlock))
+	s.collectionRoutes()
 }
 
 // answer writes v, or the error.

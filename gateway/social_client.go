@@ -97,3 +97,45 @@ func (c *Client) RebuildViews(ctx context.Context) (int, error) {
 	var out RebuildResponse
 	return out.Replayed, c.getJSON(ctx, http.MethodPost, "/api/v1/repair/rebuild-views", nil, "", &out)
 }
+
+// CreateCollection makes an empty collection owned by as.
+func (c *Client) CreateCollection(ctx context.Context, as, title, summary string) (node.CollectionResult, error) {
+	var out node.CollectionResult
+	return out, c.postJSON(ctx, http.MethodPost, "/api/v1/collections", CollectionRequest{As: as, Title: title, Summary: summary}, &out)
+}
+
+// UpdateCollection renames a collection or changes its summary.
+func (c *Client) UpdateCollection(ctx context.Context, as, id, title, summary string) (node.CollectionResult, error) {
+	var out node.CollectionResult
+	return out, c.postJSON(ctx, http.MethodPut, "/api/v1/collections/"+url.PathEscape(id), CollectionRequest{As: as, Title: title, Summary: summary}, &out)
+}
+
+// DeleteCollection publishes a collection's tombstone.
+func (c *Client) DeleteCollection(ctx context.Context, as, id string) (node.CollectionResult, error) {
+	var out node.CollectionResult
+	return out, c.getJSON(ctx, http.MethodDelete, "/api/v1/collections/"+url.PathEscape(id)+"?as="+url.QueryEscape(as), nil, "", &out)
+}
+
+// AddToCollection appends a resource to a collection.
+func (c *Client) AddToCollection(ctx context.Context, as, id, resourceID string) (node.CollectionResult, error) {
+	var out node.CollectionResult
+	return out, c.postJSON(ctx, http.MethodPost, "/api/v1/collections/"+url.PathEscape(id)+"/items", CollectionItemRequest{As: as, Resource: resourceID}, &out)
+}
+
+// RemoveFromCollection takes a resource out of a collection.
+func (c *Client) RemoveFromCollection(ctx context.Context, as, id, resourceID string) (node.CollectionResult, error) {
+	var out node.CollectionResult
+	return out, c.postJSON(ctx, http.MethodDelete, "/api/v1/collections/"+url.PathEscape(id)+"/items", CollectionItemRequest{As: as, Resource: resourceID}, &out)
+}
+
+// Collections lists an actor's collections ("" = the local actors').
+func (c *Client) Collections(ctx context.Context, owner string) ([]node.CollectionInfo, error) {
+	var out []node.CollectionInfo
+	return out, c.getJSON(ctx, http.MethodGet, "/api/v1/collections?owner="+url.QueryEscape(owner), nil, "", &out)
+}
+
+// ShowCollection gives a collection with its items in order.
+func (c *Client) ShowCollection(ctx context.Context, id string) (node.CollectionView, error) {
+	var out node.CollectionView
+	return out, c.getJSON(ctx, http.MethodGet, "/api/v1/collections/"+url.PathEscape(id), nil, "", &out)
+}

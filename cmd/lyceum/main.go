@@ -168,6 +168,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 invalid input, 4 not found,
 	)
 	root.AddCommand(a.followCommands()...)
 	root.AddCommand(a.fediverseCommand())
+	root.AddCommand(a.collectionCommand())
 	return root
 }
 
