@@ -31,7 +31,7 @@ import (
 var ErrStaleMapping = errors.New("index: built with another mapping version; rebuild it")
 
 // mappingVersion changes whenever the mapping or the document layout does.
-const mappingVersion = "lyceum-index-2"
+const mappingVersion = "lyceum-index-3"
 
 // Languages are the primary language subtags that get their own analyzer
 // (stemming and stop words). Every other language goes to the plain
@@ -61,8 +61,8 @@ const (
 	fTitle   = "title_"   // + language suffix: title and keywords; analyzed
 	fSummary = "summary_" // + language suffix; analyzed
 	fPeople  = "people"   // creators' names and handles; plain analyzer
-	// fFacet holds every filter and facet term as "name=value"
-	// (kind=resource, license=CC-BY-4.0, subject=0541, …): one keyword
+	// fFacet holds every filter and facet term as a facet code and a
+	// value (kr for kind resource, lCC-BY-4.0, s0541, …): one keyword
 	// field with doc values, so that counting five facets visits one
 	// field per matching document, not five.
 	fFacet     = "f"

@@ -245,7 +245,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	if fr := sr.Facets[fFacet]; fr != nil && fr.Terms != nil {
 		for _, t := range fr.Terms.Terms() {
-			name, v, ok := strings.Cut(t.Term, "=")
+			name, v, ok := parseFacetTerm(t.Term)
 			if !ok || len(res.Facets[name]) >= ix.cfg.facetSize {
 				continue
 			}
