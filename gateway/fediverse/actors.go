@@ -76,7 +76,11 @@ func (b *Bridge) serveInstance(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *Bridge) serveActor(w http.ResponseWriter, r *http.Request) {
-	a, err := b.node.LocalActorByName(r.Context(), r.PathValue("name"))
+	a, err := b.localActor(r.Context(), r.PathValue("name"))
+	if errors.Is(err, errGone) {
+		b.goneActor(w, r, b.actorURL(r.PathValue("name")))
+		return
+	}
 	if err != nil {
 		b.notFound(w, err)
 		return
@@ -99,6 +103,9 @@ func kindName(t string) string {
 	if t == string(activity.Group) {
 		return "community"
 	}
+	if t == collectionType {
+		return "collection of resources"
+	}
 	return "person"
 }
 
@@ -107,7 +114,7 @@ const collectionSize = 20
 
 func (b *Bridge) serveCollection(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	a, err := b.node.LocalActorByName(ctx, r.PathValue("name"))
+	a, err := b.localActor(ctx, r.PathValue("name"))
 	if err != nil {
 		b.notFound(w, err)
 		return
@@ -118,6 +125,13 @@ func (b *Bridge) serveCollection(w http.ResponseWriter, r *http.Request) {
 	total := 0
 	switch r.PathValue("coll") {
 	case "outbox":
+		if a.Type == collectionType {
+			if items, total, err = b.collectionOutbox(ctx, a); err != nil {
+				b.internal(w, err)
+				return
+			}
+			break
+		}
 		ids, err := b.node.ResourceIDs(ctx, a.DID, collectionSize)
 		if err != nil {
 			b.internal(w, err)

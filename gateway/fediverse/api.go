@@ -14,15 +14,16 @@ import (
 type ActionRequest struct {
 	As     string `json:"as"`               // local username
 	Handle string `json:"handle,omitempty"` // follow: name@host or actor URL
-	Remote string `json:"remote,omitempty"` // unfollow: the remote actor's URL
+	Remote string `json:"remote,omitempty"` // unfollow, approve, reject: the remote actor's URL
 	Object string `json:"object,omitempty"` // reply, like, boost: the remote post's URL
 	Text   string `json:"text,omitempty"`   // reply: plain text
 }
 
 // API serves the node owner's view of the bridge under /api/v1/fediverse/
 // (the gateway puts it behind the API token): followers, follows,
-// interactions and reports received, the timeline, and follow, unfollow, reply, like
-// and boost as a local actor.
+// interactions and reports received, the timeline, follow requests, and
+// follow, unfollow, reply, like, boost, approve, reject, lock and unlock
+// as a local actor.
 func (b *Bridge) API() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/fediverse/followers/{as}", func(w http.ResponseWriter, r *http.Request) {
@@ -32,6 +33,10 @@ func (b *Bridge) API() http.Handler {
 	mux.HandleFunc("GET /api/v1/fediverse/following/{as}", func(w http.ResponseWriter, r *http.Request) {
 		fs, err := b.Following(r.Context(), r.PathValue("as"))
 		answer(w, fs, err)
+	})
+	mux.HandleFunc("GET /api/v1/fediverse/requests/{as}", func(w http.ResponseWriter, r *http.Request) {
+		rs, err := b.Requests(r.Context(), r.PathValue("as"))
+		answer(w, rs, err)
 	})
 	mux.HandleFunc("GET /api/v1/fediverse/interactions/{id}", func(w http.ResponseWriter, r *http.Request) {
 		its, err := b.Interactions(r.Context(), r.PathValue("id"))
@@ -70,6 +75,12 @@ func (b *Bridge) API() http.Handler {
 			answer(w, map[string]bool{"ok": true}, b.Like(ctx, req.As, req.Object))
 		case "boost":
 			answer(w, map[string]bool{"ok": true}, b.Boost(ctx, req.As, req.Object))
+		case "approve":
+			answer(w, map[string]bool{"ok": true}, b.Approve(ctx, req.As, req.Remote))
+		case "reject":
+			answer(w, map[string]bool{"ok": true}, b.Reject(ctx, req.As, req.Remote))
+		case "lock", "unlock":
+			answer(w, map[string]bool{"locked": r.PathValue("action") == "lock"}, b.SetLocked(ctx, req.As, r.PathValue("action") == "lock"))
 		default:
 			http.NotFound(w, r)
 		}

@@ -43,7 +43,7 @@ func identicon(seed string) []byte {
 }
 
 func (b *Bridge) serveAvatar(w http.ResponseWriter, r *http.Request) {
-	a, err := b.node.LocalActorByName(r.Context(), r.PathValue("name"))
+	a, err := b.localActor(r.Context(), r.PathValue("name"))
 	if err != nil {
 		b.notFound(w, err)
 		return

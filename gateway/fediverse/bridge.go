@@ -43,6 +43,11 @@ type Node interface {
 	LastCursor(ctx context.Context) (int64, error)
 	// Entry reads a stored activity by CID.
 	Entry(ctx context.Context, cid string) (*activity.Activity, error)
+	// Collections lists the live collections of an actor ("" = of every
+	// local actor).
+	Collections(ctx context.Context, owner string) ([]node.CollectionInfo, error)
+	// ShowCollection gives a collection with its items in order.
+	ShowCollection(ctx context.Context, id string) (node.CollectionView, error)
 }
 
 // Deliverer takes activities to remote inboxes: *delivery.Queue.

@@ -52,7 +52,7 @@ func (b *Bridge) serveWebFinger(w http.ResponseWriter, r *http.Request) {
 	if username == b.instanceUsername() {
 		actorURL = b.instanceURL()
 	} else {
-		if _, err := b.node.LocalActorByName(r.Context(), username); err != nil {
+		if _, err := b.localActor(r.Context(), username); err != nil {
 			b.notFound(w, err)
 			return
 		}

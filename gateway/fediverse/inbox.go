@@ -55,7 +55,7 @@ func (b *Bridge) serveInbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if name := r.PathValue("name"); name != "" {
-		if _, err := b.node.LocalActorByName(ctx, name); err != nil {
+		if _, err := b.localActor(ctx, name); err != nil {
 			b.notFound(w, err)
 			return
 		}
@@ -218,16 +218,17 @@ func (b *Bridge) handle(ctx context.Context, doc obj, actor string) error {
 	return nil // unknown types are accepted and ignored
 }
 
-// onFollow accepts a Follow of one of our actors at once (none of them is
-// locked) and answers Accept with the Follow embedded, as Mastodon
-// expects.
+// onFollow accepts a Follow of one of our actors at once and answers
+// Accept with the Follow embedded, as Mastodon expects; a Follow of a
+// locked actor waits as a request (see locked.go), unless the remote
+// actor already follows it.
 func (b *Bridge) onFollow(ctx context.Context, doc obj, actor string) error {
 	target := ref(doc["object"])
 	username := b.localUsername(target)
 	if username == "" {
 		return fmt.Errorf("Follow of %q, not one of our actors", target)
 	}
-	if _, err := b.node.LocalActorByName(ctx, username); err != nil {
+	if _, err := b.localActor(ctx, username); err != nil {
 		return err
 	}
 	remote, err := b.remoteActor(ctx, actor)
@@ -235,13 +236,20 @@ func (b *Bridge) onFollow(ctx context.Context, doc obj, actor string) error {
 		return err
 	}
 	followID := ref(doc["id"])
-	if _, err := b.db.db.ExecContext(ctx, `INSERT INTO followers (local, remote, follow_id, state, since) VALUES (?, ?, ?, 'accepted', ?)
-		ON CONFLICT (local, remote) DO UPDATE SET follow_id = excluded.follow_id, state = 'accepted'`, target, actor, followID, now()); err != nil {
+	state := "accepted"
+	if b.isLocked(ctx, target) {
+		state = "pending"
+	}
+	if _, err := b.db.db.ExecContext(ctx, `INSERT INTO followers (local, remote, follow_id, state, since) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (local, remote) DO UPDATE SET follow_id = excluded.follow_id,
+		state = CASE WHEN followers.state = 'accepted' THEN 'accepted' ELSE excluded.state END`, target, actor, followID, state, now()); err != nil {
 		return retry(err)
 	}
-	accept := obj{"@context": asContext, "type": "Accept", "actor": target, "to": []string{actor},
-		"object": obj{"id": followID, "type": "Follow", "actor": actor, "object": target}}
-	return retry(b.emit(ctx, target, accept, "", []string{remote.Inbox}))
+	if b.db.count(ctx, `SELECT count(*) FROM followers WHERE local = ? AND remote = ? AND state = 'accepted'`, target, actor) == 0 {
+		b.log.Info("follow request waits for approval", "actor", target, "from", actor)
+		return nil
+	}
+	return retry(b.emit(ctx, target, followAnswer("Accept", target, actor, followID), "", []string{remote.Inbox}))
 }
 
 func (b *Bridge) onAcceptReject(ctx context.Context, doc obj, actor string) error {
@@ -440,7 +448,7 @@ func (b *Bridge) Flags(ctx context.Context) ([]Flag, error) {
 
 // Followers lists the fediverse actors that follow a local actor.
 func (b *Bridge) Followers(ctx context.Context, username string) ([]RemoteActor, error) {
-	if _, err := b.node.LocalActorByName(ctx, username); err != nil {
+	if _, err := b.localActor(ctx, username); err != nil {
 		return nil, err
 	}
 	return b.db.followerInboxes(ctx, b.actorURL(username))

@@ -94,6 +94,9 @@ func lemmyLike(software string) bool {
 // dispatch renders one local activity and queues it for its audience.
 func (b *Bridge) dispatch(ctx context.Context, e node.LocalEntry) error {
 	a := e.Activity
+	if ok, err := b.dispatchCollection(ctx, e); ok || err != nil {
+		return err
+	}
 	actor, err := b.node.Actor(ctx, a.Actor)
 	if err != nil {
 		return err
@@ -266,40 +269,50 @@ func (b *Bridge) renderEntry(ctx context.Context, e node.LocalEntry, lemmyStyle 
 			"to": []string{activity.PublicAudience}, "cc": []string{actorURL + "/followers"},
 			"object": obj{"id": noteID, "type": "Tombstone"}}, nil
 	case a.Type == activity.TypeAnnounce && a.Object.Ref != "":
-		target, err := b.node.Entry(ctx, a.Object.Ref)
+		return b.renderBoost(ctx, id, actorURL, a, a.Object.Ref, lemmyStyle)
+	case a.Type == activity.TypeAdd && a.Object.Ref != "":
+		return b.renderCollectionAdd(ctx, e, lemmyStyle)
+	}
+	return nil, nil
+}
+
+// renderBoost is a group's boost (a community's Announce, a collection's
+// Add) of the resource created by the activity named createCID:
+// Announce{Note URL}, or for Lemmy-like servers Announce{Create{Note}}
+// with audience (FEP-1b12).
+func (b *Bridge) renderBoost(ctx context.Context, id, actorURL string, a *activity.Activity, createCID string, lemmyStyle bool) (obj, error) {
+	target, err := b.node.Entry(ctx, createCID)
+	if err != nil {
+		return nil, err
+	}
+	if target.Type != activity.TypeCreate || target.Object.Resource == nil {
+		return nil, nil // updates are not boosted again
+	}
+	if !lemmyStyle {
+		v, _, err := b.localResourceView(ctx, createCID)
 		if err != nil {
 			return nil, err
 		}
-		if target.Type != activity.TypeCreate || target.Object.Resource == nil {
-			return nil, nil // updates are not boosted again
+		if v.Deleted {
+			return nil, errGone
 		}
-		if !lemmyStyle {
-			v, _, err := b.localResourceView(ctx, a.Object.Ref)
-			if err != nil {
-				return nil, err
-			}
-			if v.Deleted {
-				return nil, errGone
-			}
-			return obj{"@context": asContext, "id": id, "type": "Announce", "actor": actorURL,
-				"published": stamp(a.Published), "to": []string{activity.PublicAudience},
-				"cc": []string{actorURL + "/followers"}, "object": b.noteURL(a.Object.Ref)}, nil
-		}
-		create, err := b.renderEntry(ctx, node.LocalEntry{CID: a.Object.Ref, Activity: target}, false)
-		if err != nil || create == nil {
-			return nil, err
-		}
-		delete(create, "@context")
-		create["audience"] = actorURL
-		// Lemmy shows a community post by its title.
-		if note, ok := create["object"].(obj); ok && target.Object.Resource != nil {
-			if v, err := b.node.ShowResource(ctx, a.Object.Ref); err == nil && v.Latest != nil {
-				note["name"] = v.Latest.Title
-			}
-		}
-		return obj{"@context": noteContext, "id": id + "/1b12", "type": "Announce", "actor": actorURL,
+		return obj{"@context": asContext, "id": id, "type": "Announce", "actor": actorURL,
 			"published": stamp(a.Published), "to": []string{activity.PublicAudience},
-			"cc": []string{actorURL + "/followers"}, "audience": actorURL, "object": create}, nil
+			"cc": []string{actorURL + "/followers"}, "object": b.noteURL(createCID)}, nil
 	}
-	return nil, nil
+	create, err := b.renderEntry(ctx, node.LocalEntry{CID: createCID, Activity: target}, false)
+	if err != nil || create == nil {
+		return nil, err
+	}
+	delete(create, "@context")
+	create["audience"] = actorURL
+	// Lemmy shows a community post by its title.
+	if note, ok := create["object"].(obj); ok && target.Object.Resource != nil {
+		if v, err := b.node.ShowResource(ctx, createCID); err == nil && v.Latest != nil {
+			note["name"] = v.Latest.Title
+		}
+	}
+	return obj{"@context": noteContext, "id": id + "/1b12", "type": "Announce", "actor": actorURL,
+		"published": stamp(a.Published), "to": []string{activity.PublicAudience},
+		"cc": []string{actorURL + "/followers"}, "audience": actorURL, "object": create}, nil
 }

@@ -45,7 +45,7 @@ func (b *Bridge) renderActor(ctx context.Context, a node.LocalActor) (obj, error
 		return nil, err
 	}
 	typ := "Person"
-	if a.Type == string(activity.Group) {
+	if a.Type == string(activity.Group) || a.Type == collectionType {
 		typ = "Group"
 	}
 	doc := obj{
@@ -62,7 +62,7 @@ func (b *Bridge) renderActor(ctx context.Context, a node.LocalActor) (obj, error
 		"following":                 id + "/following",
 		"featured":                  id + "/featured",
 		"endpoints":                 obj{"sharedInbox": b.url(pathInbox)},
-		"manuallyApprovesFollowers": false,
+		"manuallyApprovesFollowers": b.isLocked(ctx, id),
 		"discoverable":              true,
 		"publicKey":                 obj{"id": keyIDOf(id), "owner": id, "publicKeyPem": pub},
 		"icon":                      obj{"type": "Image", "mediaType": "image/png", "url": id + "/avatar.png"},

@@ -84,6 +84,21 @@ CREATE TABLE IF NOT EXISTS outgoing (
 	created TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outgoing_actor ON outgoing (actor, type, object);
+CREATE TABLE IF NOT EXISTS locked (
+	actor TEXT PRIMARY KEY,
+	since TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS collection_names (
+	name       TEXT PRIMARY KEY,
+	collection TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS collection_boosts (
+	collection TEXT NOT NULL,
+	resource   TEXT NOT NULL,
+	activity   TEXT NOT NULL,
+	at         TEXT NOT NULL,
+	PRIMARY KEY (collection, resource)
+);
 CREATE TABLE IF NOT EXISTS flags (
 	id      TEXT PRIMARY KEY,
 	actor   TEXT NOT NULL,
