@@ -68,3 +68,65 @@ func TestCollectionCommands(t *testing.T) {
 		t.Fatalf("deleted collection listed: %s", out)
 	}
 }
+
+// Two daemons federating over HTTPS: a locked person approves a follower
+// from the CLI, and a collection, followed from the other node like any
+// Group, boosts the resource added to it.
+func TestLockedActorAndCollectionAcrossTwoDaemons(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two daemons")
+	}
+	dir := t.TempDir()
+	certFile, keyFile := selfSigned(t, dir)
+	t.Setenv("SSL_CERT_FILE", certFile)
+	addrA, addrB := freeAddr(t), freeAddr(t)
+	repoA := fediverseRepo(t, addrA, certFile, keyFile)
+	repoB := fediverseRepo(t, addrB, certFile, keyFile)
+	startDaemon(t, repoA, "--offline", "--http", addrA)
+	startDaemon(t, repoB, "--offline", "--http", addrB)
+	mustLyceum(t, repoA, "actor", "create", "alice")
+	mustLyceum(t, repoB, "actor", "create", "bob")
+	aliceURL := "https://" + addrA + "/ap/users/alice"
+	bobURL := "https://" + addrB + "/ap/users/bob"
+	following := func(who string) string {
+		var f map[string]string
+		_ = json.Unmarshal([]byte(mustLyceum(t, repoB, "fediverse", "following", "bob", "--json")), &f)
+		return f[who]
+	}
+
+	mustLyceum(t, repoA, "fediverse", "lock", "alice")
+	mustLyceum(t, repoB, "fediverse", "follow", "--as", "bob", "alice@"+addrA)
+	waitCLI(t, "bob's request on A", func() bool {
+		return strings.Contains(mustLyceum(t, repoA, "fediverse", "requests", "alice"), bobURL)
+	})
+	if st := following(aliceURL); st == "accepted" {
+		t.Fatal("a locked actor accepted a follow by itself")
+	}
+	if r := lyceum(t, repoA, "fediverse", "approve", "alice", "https://"+addrB+"/ap/users/nobody"); r.code != exitNotFound {
+		t.Fatalf("approve of no request: exit %d %s", r.code, r.stderr)
+	}
+	mustLyceum(t, repoA, "fediverse", "approve", "alice", bobURL)
+	waitCLI(t, "the follow accepted on B", func() bool { return following(aliceURL) == "accepted" })
+	if out := mustLyceum(t, repoA, "fediverse", "requests", "alice"); strings.Contains(out, bobURL) {
+		t.Fatalf("request still listed: %s", out)
+	}
+
+	out := mustLyceum(t, repoA, "publish", "https://example.org/fractions", "--as", "alice", "--title", "Fractions worksheet",
+		"--license", "CC-BY-4.0", "--language", "en", "--json")
+	id := jsonField(t, out, "id").(string)
+	col := jsonField(t, mustLyceum(t, repoA, "collection", "create", "Starter pack", "--as", "alice", "--json"), "id").(string)
+	collURL := "https://" + addrA + "/ap/users/starter-pack"
+	mustLyceum(t, repoB, "fediverse", "follow", "--as", "bob", "starter-pack@"+addrA)
+	waitCLI(t, "the collection's follow accepted", func() bool { return following(collURL) == "accepted" })
+	mustLyceum(t, repoA, "collection", "add", col, id)
+	waitCLI(t, "the collection's boost on B", func() bool {
+		var its []map[string]any
+		_ = json.Unmarshal([]byte(mustLyceum(t, repoB, "fediverse", "timeline", "--json")), &its)
+		for _, it := range its {
+			if it["kind"] == "boost" && it["actor"] == collURL && strings.HasSuffix(it["object"].(string), "/ap/resources/"+id) {
+				return true
+			}
+		}
+		return false
+	})
+}

@@ -113,8 +113,9 @@ func (a *app) fediverseCommand() *cobra.Command {
 		Short: "The ActivityPub bridge: followers, follows, replies, likes and boosts with Mastodon & co",
 		Long: `The ActivityPub bridge runs in the daemon when gateway.public_url is set.
 People on Mastodon, GoToSocial, Pleroma or Lemmy follow @name@host of a local
-person or community; these commands show what came back and act as a local
-actor towards the fediverse.`,
+person, community or collection; these commands show what came back and act
+as a local actor towards the fediverse. A locked actor approves each
+follower (lock, requests, approve, reject, unlock).`,
 	}
 	var as string
 	call := func(ctx context.Context, method, path string, in, out any) error {
@@ -221,9 +222,55 @@ actor towards the fediverse.`,
 		a.addJSONFlag(c)
 		return c
 	}
-	for _, c := range []*cobra.Command{followers, following, interactions, timeline, flags} {
+	requests := &cobra.Command{
+		Use: "requests ACTOR", Short: "List the follow requests waiting for a locked local actor", Args: exactArgs(1, "a local actor"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var rs []fediverse.FollowRequest
+			if err := call(cmd.Context(), http.MethodGet, "/api/v1/fediverse/requests/"+url.PathEscape(args[0]), nil, &rs); err != nil {
+				return err
+			}
+			if a.jsonOut {
+				return a.printJSON(rs)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			for _, r := range rs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Software, r.Since)
+			}
+			return tw.Flush()
+		},
+	}
+	// policy is a call about a local actor (and, for approve and reject,
+	// a remote one), with positional arguments.
+	policy := func(use, short, action string, nargs int) *cobra.Command {
+		c := &cobra.Command{
+			Use: use, Short: short, Args: exactArgs(nargs, use),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				req := fediverse.ActionRequest{As: args[0]}
+				if nargs == 2 {
+					req.Remote = args[1]
+				}
+				var out any
+				if err := call(cmd.Context(), http.MethodPost, "/api/v1/fediverse/"+action, req, &out); err != nil {
+					return err
+				}
+				if a.jsonOut {
+					return a.printJSON(out)
+				}
+				fmt.Fprintf(a.stdout, "%s: done\n", action)
+				return nil
+			},
+		}
+		a.addJSONFlag(c)
+		return c
+	}
+	for _, c := range []*cobra.Command{followers, following, interactions, timeline, flags, requests} {
 		a.addJSONFlag(c)
 	}
+	cmd.AddCommand(requests,
+		policy("approve ACTOR REMOTE_ACTOR_URL", "Approve a follow request of a locked local actor (sends Accept)", "approve", 2),
+		policy("reject ACTOR REMOTE_ACTOR_URL", "Reject a follow request of a locked local actor (sends Reject)", "reject", 2),
+		policy("lock ACTOR", "Make a local actor approve its fediverse followers (manuallyApprovesFollowers)", "lock", 1),
+		policy("unlock ACTOR", "Let anyone follow a local actor again; waiting requests are approved", "unlock", 1))
 	cmd.AddCommand(followers, following, interactions, timeline, flags,
 		action("follow HANDLE", "Follow a fediverse actor (name@host or actor URL) as a local actor", "follow", 1),
 		action("unfollow ACTOR_URL", "Stop following a fediverse actor", "unfollow", 1),
