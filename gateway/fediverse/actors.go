@@ -88,7 +88,7 @@ func (b *Bridge) serveActor(w http.ResponseWriter, r *http.Request) {
 	if !wantsJSON(r) {
 		b.page(w, firstNonEmpty(a.Name, a.Username), fmt.Sprintf(`<p>@%s@%s — a %s on Lyceum</p>%s<p>Follow it from Mastodon, GoToSocial, Pleroma or Lemmy by searching for <code>@%s@%s</code>.</p>`,
 			html.EscapeString(a.Username), html.EscapeString(b.acctHost()), html.EscapeString(kindName(a.Type)), paragraphs(a.Summary),
-			html.EscapeString(a.Username), html.EscapeString(b.acctHost())))
+			html.EscapeString(a.Username), html.EscapeString(b.acctHost()))+b.collectionPageItems(r.Context(), a))
 		return
 	}
 	doc, err := b.renderActor(r.Context(), a)

@@ -107,6 +107,9 @@ type Bridge struct {
 	keyMu sync.Mutex // serialises first-use key generation
 	keys  map[string]*rsa.PrivateKey
 
+	scanMu    sync.Mutex // guards scannedAt
+	scannedAt time.Time  // last scan for collections without a username
+
 	verifier   *httpsig.Verifier
 	sanitize   *bluemonday.Policy
 	repliesSem chan struct{} // bounds background replies fetches

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
@@ -38,7 +40,12 @@ func (b *Bridge) localActor(ctx context.Context, username string) (node.LocalAct
 	}
 	id, ok := b.collectionByName(ctx, username)
 	if !ok {
-		// A collection made since the bridge last looked has no name yet.
+		// A collection made since the outbox loop last looked has no name
+		// yet; unknown names from outside make this scan at most once a
+		// second.
+		if !b.mayScanCollections() {
+			return a, err
+		}
 		if serr := b.nameCollections(ctx); serr != nil {
 			return a, serr
 		}
@@ -298,4 +305,68 @@ func (b *Bridge) goneActor(w http.ResponseWriter, r *http.Request, id string) {
 		doc["publicKey"] = obj{"id": keyIDOf(id), "owner": id, "publicKeyPem": pub}
 	}
 	writeAP(w, http.StatusGone, doc)
+}
+
+// boostedBy lists the actor URLs of the collections that boosted the
+// resource an Update or Delete is about.
+func (b *Bridge) boostedBy(ctx context.Context, a *activity.Activity) []string {
+	var rid string
+	switch {
+	case a.Object.Resource != nil:
+		rid = a.Object.Resource.ID
+	case a.Object.Tombstone != nil:
+		rid = a.Object.Tombstone.ID
+	}
+	if rid == "" {
+		return nil
+	}
+	names, err := b.db.strings(ctx, `SELECT n.name FROM collection_boosts c JOIN collection_names n ON n.collection = c.collection
+		WHERE c.resource = ? ORDER BY n.name`, rid)
+	if err != nil {
+		b.log.Warn("collections that boosted a resource", "resource", rid, "err", err)
+		return nil
+	}
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		out = append(out, b.actorURL(n))
+	}
+	return out
+}
+
+// mayScanCollections rations the scans for unnamed collections.
+func (b *Bridge) mayScanCollections() bool {
+	b.scanMu.Lock()
+	defer b.scanMu.Unlock()
+	if time.Since(b.scannedAt) < time.Second {
+		return false
+	}
+	b.scannedAt = time.Now()
+	return true
+}
+
+// collectionPageItems is the ordered list of a collection's resources on
+// its web page ("" for other actors).
+func (b *Bridge) collectionPageItems(ctx context.Context, a node.LocalActor) string {
+	if a.Type != collectionType {
+		return ""
+	}
+	v, err := b.node.ShowCollection(ctx, a.DID)
+	if err != nil || len(v.Entries) == 0 {
+		return ""
+	}
+	var sb strings.Builder
+	sb.WriteString("<ol>")
+	for _, it := range v.Entries {
+		if it.Deleted {
+			continue
+		}
+		title := html.EscapeString(firstNonEmpty(it.Title, it.ResourceID))
+		if _, _, err := b.localResourceView(ctx, it.ResourceID); err == nil {
+			fmt.Fprintf(&sb, `<li><a href="%s">%s</a></li>`, html.EscapeString(b.noteURL(it.ResourceID)), title)
+		} else {
+			fmt.Fprintf(&sb, `<li>%s</li>`, title)
+		}
+	}
+	sb.WriteString("</ol>")
+	return sb.String()
 }

@@ -23,6 +23,26 @@ func (f *fakeServer) count(typ string) int {
 	return n
 }
 
+// waitForObject waits for an activity of type typ whose embedded object
+// is of type objType.
+func (f *fakeServer) waitForObject(tb testing.TB, typ, objType string) received {
+	tb.Helper()
+	var out received
+	eventually(tb, typ+"{"+objType+"} received by the fake server", func() bool {
+		for _, r := range f.got() {
+			if o, _ := r.doc["object"].(map[string]any); r.doc["type"] == typ && o["type"] == objType {
+				out = r
+				return true
+			}
+		}
+		return false
+	})
+	if out.err != nil {
+		tb.Fatalf("%s: signature refused by the receiver: %v", typ, out.err)
+	}
+	return out
+}
+
 func actorDoc(tb testing.TB, s *site, u string) (int, map[string]any) {
 	tb.Helper()
 	st, _, body := getDoc(tb, s, u, apType)
@@ -100,6 +120,10 @@ func TestCollectionIsAGroupThatBoostsEachAddedResourceOnce(t *testing.T) {
 	if items, _ := outbox["orderedItems"].([]any); outbox["totalItems"] != 1.0 || len(items) != 1 || items[0].(map[string]any)["object"] != noteURL {
 		t.Fatalf("outbox = %v", outbox)
 	}
+	// Browsers get the list.
+	if st, _, page := getDoc(t, s, group, "text/html"); st != 200 || !strings.Contains(string(page), "<li><a href=\""+s.url+"/ap/resources/"+pub.ID+"\">Fractions</a></li>") {
+		t.Fatalf("collection page: %d %s", st, page)
+	}
 	// Removed and added again: not boosted a second time.
 	if _, err := s.node.RemoveFromCollection(ctx, "", col.ID, pub.ID); err != nil {
 		t.Fatal(err)
@@ -107,12 +131,18 @@ func TestCollectionIsAGroupThatBoostsEachAddedResourceOnce(t *testing.T) {
 	if _, err := s.node.AddToCollection(ctx, "", col.ID, pub.ID); err != nil {
 		t.Fatal(err)
 	}
+	// An edit of the resource reaches those who saw the boost.
+	if _, err := s.node.UpdateResource(ctx, pub.ID, node.PublishRequest{Title: "Fractions, revised"}); err != nil {
+		t.Fatal(err)
+	}
+	s.bridge.Kick()
+	masto.waitForObject(t, "Update", "Note")
 	// A rename reaches the followers as an Update of the Group.
 	if _, err := s.node.UpdateCollection(ctx, "", col.ID, "Number sense (Y6)", ""); err != nil {
 		t.Fatal(err)
 	}
 	s.bridge.Kick()
-	upd := masto.waitFor(t, "Update")
+	upd := masto.waitForObject(t, "Update", "Group")
 	if o, _ := upd.doc["object"].(map[string]any); o["name"] != "Number sense (Y6)" || o["preferredUsername"] != "number-sense-2" {
 		t.Fatalf("update = %v", upd.doc)
 	}
@@ -192,7 +222,7 @@ func TestLockedActorsApproveFollowers(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "grace's Accept", func() bool { return f.count("Accept") == 2 })
-	upd := f.waitFor(t, "Update")
+	upd := f.waitForObject(t, "Update", "Person")
 	if o, _ := upd.doc["object"].(map[string]any); o["manuallyApprovesFollowers"] != false {
 		t.Fatalf("update = %v", upd.doc)
 	}

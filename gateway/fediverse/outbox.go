@@ -60,6 +60,10 @@ func (b *Bridge) catchUp(ctx context.Context) error {
 		if err := b.db.setState(ctx, cursorKey, cursor); err != nil {
 			return err
 		}
+		// The collections made before get their usernames now.
+		if err := b.nameCollections(ctx); err != nil {
+			return err
+		}
 	}
 	for {
 		es, err := b.node.LocalEntries(ctx, cursor, "", 100)
@@ -123,6 +127,8 @@ func (b *Bridge) dispatch(ctx context.Context, e node.LocalEntry) error {
 				audience = append(audience, b.actorURL(ga.Username))
 			}
 		}
+		// So did the followers of the collections that boosted it.
+		audience = append(audience, b.boostedBy(ctx, a)...)
 	}
 	var followers []RemoteActor
 	for _, who := range audience {
