@@ -48,6 +48,8 @@ type Fabric struct {
 	uplink int64 // bytes per second per node; 0 = unlimited
 	seed   uint64
 
+	scale atomic.Uint64 // math.Float64bits of the latency multiplier
+
 	mu        sync.Mutex
 	listeners map[string]*listener // by "ip:port"
 	groups    map[int]int          // partition group per node; absent = 0
@@ -59,9 +61,26 @@ type Fabric struct {
 // node a to node b (it must be deterministic), uplink bounds what each
 // node sends per second (0 = unlimited), seed drives the loss draws.
 func NewFabric(link func(a, b int) LinkParams, uplink int64, seed uint64) *Fabric {
-	return &Fabric{link: link, uplink: uplink, seed: seed,
+	f := &Fabric{link: link, uplink: uplink, seed: seed,
 		listeners: map[string]*listener{}, groups: map[int]int{},
 		conns: map[*pipeConn]struct{}{}, eps: map[int]*endpoint{}}
+	f.SetScale(1)
+	return f
+}
+
+// SetScale multiplies every link's latency by k from now on, open
+// connections included (Scenario.TimeScale).
+func (f *Fabric) SetScale(k float64) { f.scale.Store(math.Float64bits(k)) }
+
+// latency is the link's latency at the current scale.
+func (c *pipeConn) latency() time.Duration {
+	return time.Duration(float64(c.link.Latency) * math.Float64frombits(c.f.scale.Load()))
+}
+
+// rto is the retransmission timeout after a loss: two latencies, at least
+// Linux's 200 ms (scaled too).
+func (c *pipeConn) rto(lat time.Duration) time.Duration {
+	return max(time.Duration(float64(minRTO)*math.Float64frombits(c.f.scale.Load())), 2*lat)
 }
 
 // endpoint is one node's attachment to the fabric: its uplink queue and
@@ -181,7 +200,7 @@ func (t *simTransport) Dial(ctx context.Context, raddr ma.Multiaddr, p peer.ID) 
 	local, remote := t.f.pipe(t.idx, ri, Addr(t.idx), raddr)
 	// The SYN takes one latency to arrive.
 	select {
-	case <-time.After(local.link.Latency):
+	case <-time.After(local.latency()):
 	case <-ctx.Done():
 		local.breakBoth()
 		scope.Done()
@@ -360,11 +379,12 @@ func (c *pipeConn) Write(p []byte) (int, error) {
 	if h.broken || !h.eofAt.IsZero() {
 		return 0, net.ErrClosed
 	}
-	at := end.Add(c.link.Latency)
+	lat := c.latency()
+	at := end.Add(lat)
 	if c.link.Loss > 0 {
 		segs := (len(p) + segmentSize - 1) / segmentSize
 		if c.rng.Float64() < 1-math.Pow(1-c.link.Loss, float64(segs)) {
-			at = at.Add(max(minRTO, 2*c.link.Latency))
+			at = at.Add(c.rto(lat))
 		}
 	}
 	if at.Before(h.lastAt) {
@@ -455,7 +475,7 @@ func (c *pipeConn) Close() error {
 	h := c.out
 	h.mu.Lock()
 	if h.eofAt.IsZero() {
-		at := time.Now().Add(c.link.Latency)
+		at := time.Now().Add(c.latency())
 		if at.Before(h.lastAt) {
 			at = h.lastAt
 		}

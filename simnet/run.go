@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -86,6 +87,8 @@ func Run(ctx context.Context, sc Scenario, progress Progress) ([]*Result, error)
 
 // RunVariant runs sc once with gossip variant v.
 func RunVariant(ctx context.Context, sc Scenario, v Variant, progress Progress) (_ *Result, err error) {
+	k := sc.scale()
+	sc = sc.scaled()
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
@@ -142,7 +145,31 @@ func RunVariant(ctx context.Context, sc Scenario, v Variant, progress Progress) 
 		wire += r.BytesSentNodes[i]
 	}
 	s.gossipFigures(r, start, wire)
+	r.unscale(k)
 	return r, nil
+}
+
+// unscale divides the simulated times by the time scale k.
+func (r *Result) unscale(k float64) {
+	if k <= 1 {
+		return
+	}
+	for _, x := range []*float64{&r.LatencyP50, &r.LatencyP95, &r.LatencyP99, &r.LatencyMax} {
+		*x /= k
+	}
+	if r.ConvergeMs > 0 {
+		r.ConvergeMs /= k
+	}
+	for _, xs := range [][]float64{r.Latencies, r.DeliveryTimes} {
+		for i := range xs {
+			xs[i] /= k
+		}
+	}
+	for name, v := range r.Extra {
+		if strings.HasSuffix(name, "_ms") && v > 0 {
+			r.Extra[name] = v / k
+		}
+	}
 }
 
 func cpuTime() time.Duration {

@@ -75,6 +75,15 @@ type Scenario struct {
 	// heads (node.WithSyncInterval); 0 = a minute.
 	SyncInterval Duration `toml:"sync_interval" json:"sync_interval"`
 
+	// TimeScale slows the whole simulation down by this factor (0 or 1 =
+	// real time): link latencies, the scenario's durations and GossipSub's
+	// timers are multiplied by it, rates and bandwidth divided, and the
+	// times measured are divided back. The nodes' CPU then weighs TimeScale
+	// times less against the links: what a machine too small for the
+	// network in real time needs. Timers inside the node that the scenario
+	// does not set (backfill timeouts, score decay) are not scaled.
+	TimeScale float64 `toml:"time_scale" json:"time_scale,omitempty"`
+
 	// LocalIndex keeps every node's bleve index (a third of the CPU per
 	// delivery in a 100-node run); by default only the HQ has one.
 	LocalIndex bool `toml:"local_index" json:"local_index"`
@@ -185,6 +194,9 @@ func (sc Scenario) Validate() error {
 	if sc.Uplink < 0 {
 		bad("uplink %d: want ≥ 0", sc.Uplink)
 	}
+	if sc.TimeScale < 0 || sc.TimeScale > 1000 {
+		bad("time_scale %v: want 0..1000", sc.TimeScale)
+	}
 	if sc.Rate < 0 || sc.Rate > 1000 {
 		bad("rate %v: want 0..1000 per second", sc.Rate)
 	}
@@ -215,6 +227,26 @@ func (sc Scenario) Validate() error {
 	}
 	return nil
 }
+
+// scaled is the scenario as the simulation runs it: TimeScale applied.
+func (sc Scenario) scaled() Scenario {
+	k := sc.TimeScale
+	if k <= 1 {
+		return sc
+	}
+	d := func(x *Duration) { *x = Duration(float64(*x) * k) }
+	for _, x := range []*Duration{&sc.Latency, &sc.Jitter, &sc.Warmup, &sc.Duration, &sc.Settle, &sc.Converge, &sc.SyncInterval,
+		&sc.Churn.Down, &sc.Churn.Up, &sc.HQ.StopAt, &sc.HQ.DownFor, &sc.Partition.At, &sc.Partition.HealAfter} {
+		d(x)
+	}
+	sc.Rate /= k
+	sc.Spam.Rate /= k
+	sc.Uplink = int64(float64(sc.Uplink) / k)
+	return sc
+}
+
+// scale is the time scale factor, at least 1.
+func (sc Scenario) scale() float64 { return max(1, sc.TimeScale) }
 
 // restarts reports whether nodes restart, so that their blocks must
 // survive (a store on disk, tmpfs in practice) instead of in memory.

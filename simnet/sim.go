@@ -41,9 +41,24 @@ type Variant struct {
 	IDontWantThreshold int `toml:"idontwant_threshold" json:"idontwant_threshold,omitempty"`
 }
 
-// gossip applies v to a node's gossip configuration.
-func (v Variant) gossip(tr pubsub.RawTracer) func(*p2p.GossipConfig) {
+// gossip applies v to a node's gossip configuration; k slows GossipSub's
+// timers down with the simulation (Scenario.TimeScale).
+func (v Variant) gossip(tr pubsub.RawTracer, k float64) func(*p2p.GossipConfig) {
 	return func(c *p2p.GossipConfig) {
+		defer func() {
+			if k <= 1 {
+				return
+			}
+			if c.Params == nil {
+				p := p2p.DefaultGossipParams()
+				c.Params = &p
+			}
+			p := c.Params
+			for _, x := range []*time.Duration{&p.HeartbeatInitialDelay, &p.HeartbeatInterval, &p.FanoutTTL, &p.PruneBackoff,
+				&p.UnsubscribeBackoff, &p.GraftFloodThreshold, &p.IWantFollowupTime} {
+				*x = time.Duration(float64(*x) * k)
+			}
+		}()
 		c.Tracer = tr
 		if v.FloodPublish != nil {
 			c.NoFloodPublish = !*v.FloodPublish
@@ -173,8 +188,11 @@ func Start(ctx context.Context, sc Scenario, v Variant, progress func(string, in
 	if os.Getenv("SIMNET_DEBUG") != "" {
 		s.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	// Setup (dials, follows) runs at real-time latencies; the time scale
+	// applies from the warm-up on (Fabric.SetScale).
+	k := sc.scale()
 	s.fabric = NewFabric(func(a, b int) LinkParams {
-		return LinkParams{Latency: linkLatency(sc, a, b), Loss: sc.Loss}
+		return LinkParams{Latency: time.Duration(float64(linkLatency(sc, a, b)) / k), Loss: sc.Loss}
 	}, sc.Uplink, sc.Seed)
 	s.edges = Topology(sc.Nodes, sc.Degree, sc.Seed)
 	if sc.Kind == KindHQ {
@@ -239,6 +257,7 @@ func Start(ctx context.Context, sc Scenario, v Variant, progress func(string, in
 	}); err != nil {
 		return nil, err
 	}
+	s.fabric.SetScale(k)
 	return s, nil
 }
 
@@ -263,7 +282,7 @@ func (s *Sim) parallel(ctx context.Context, what string, from, to int, f func(in
 		next = from
 		done int
 	)
-	workers := 8
+	workers := 32
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
@@ -325,7 +344,7 @@ func (s *Sim) StartNode(ctx context.Context, i int) error {
 		return err
 	}
 	opts := []node.Option{node.WithHost(ph), node.WithLogger(s.log),
-		node.WithGossipConfig(s.variant.gossip(tracer{c: s.col, idx: i}))}
+		node.WithGossipConfig(s.variant.gossip(tracer{c: s.col, idx: i}, s.sc.TimeScale))}
 	if s.sc.SyncInterval > 0 {
 		opts = append(opts, node.WithSyncInterval(s.sc.SyncInterval.D()))
 	}

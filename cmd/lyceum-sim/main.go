@@ -101,6 +101,7 @@ type runFlags struct {
 	variants                     []string
 	quiet                        bool
 	cpuProfile                   string
+	timeScale                    float64
 }
 
 func runCommand(ctx context.Context, stdout, stderr io.Writer) *cobra.Command {
@@ -140,6 +141,7 @@ Flags override the scenario's network and load. Results go to --out:
 	fl.StringSliceVar(&f.variants, "variant", nil, "run only these gossip variants of the scenario")
 	fl.StringVar(&f.out, "out", "results", "folder for the JSON results and SVG charts")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fl.Float64Var(&f.timeScale, "time-scale", -1, "slow the simulation down by this factor (links, durations, GossipSub timers) and divide the measured times back")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	return cmd
 }
@@ -211,6 +213,9 @@ func applyFlags(cmd *cobra.Command, sc *simnet.Scenario, f runFlags) error {
 	if f.rate >= 0 {
 		sc.Rate = f.rate
 	}
+	if f.timeScale >= 0 {
+		sc.TimeScale = f.timeScale
+	}
 	if f.duration > 0 {
 		sc.Duration = simnet.Duration(f.duration)
 	}
@@ -239,8 +244,8 @@ func runScenario(ctx context.Context, sc simnet.Scenario, f runFlags, stdout, st
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "scenario %s (%s): %d nodes, degree %d, %v±%v, loss %.2g, seed %d\n",
-		sc.Name, sc.Kind, sc.Nodes, sc.Degree, sc.Latency.D(), sc.Jitter.D(), sc.Loss, sc.Seed)
+	fmt.Fprintf(stderr, "scenario %s (%s): %d nodes, degree %d, %v±%v, loss %.2g, seed %d, time scale %g\n",
+		sc.Name, sc.Kind, sc.Nodes, sc.Degree, sc.Latency.D(), sc.Jitter.D(), sc.Loss, sc.Seed, max(1, sc.TimeScale))
 	var bar *progressbar.ProgressBar
 	phase := ""
 	progress := func(p string, done, total int) {
