@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ipfs/go-cid"
+
+	"github.com/lyceum-oer/lyceum/activity"
 )
 
 func itemIDs(v CollectionView) []string {
@@ -210,4 +212,29 @@ func mustCID(tb testing.TB, s string) cid.Cid {
 		tb.Fatal(err)
 	}
 	return c
+}
+
+// Only the collection's creator changes it: another actor's signed Add or
+// Update naming it is stored but changes nothing.
+func TestOthersCannotChangeACollection(t *testing.T) {
+	n := mustSocialNode(t)
+	ctx := context.Background()
+	mustPerson(t, n, "alice")
+	bob := mustPerson(t, n, "bob")
+	r := mustPublish(t, n, "bob", "Spam")
+	col, err := n.CreateCollection(ctx, "alice", "Alice's list", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.appendActivity(ctx, bob.DID, &activity.Activity{Type: activity.TypeAdd, Object: activity.Object{Ref: r.ID}, Target: col.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.appendActivity(ctx, bob.DID, &activity.Activity{Type: activity.TypeUpdate, Object: activity.Object{Collection: &activity.Collection{
+		ID: col.ID, Title: "Bob's now", Owner: bob.DID}}}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := n.ShowCollection(ctx, col.ID)
+	if err != nil || v.Title != "Alice's list" || len(v.Entries) != 0 || v.Owner == bob.DID {
+		t.Fatalf("view %+v %v", v, err)
+	}
 }

@@ -195,7 +195,7 @@ func (b *Bridge) dispatchCollection(ctx context.Context, e node.LocalEntry) (boo
 		if err != nil {
 			return true, ignoreGone(err)
 		}
-		return true, b.sendActorUpdate(ctx, la, b.url(pathActivities+e.CID))
+		return true, b.sendActorUpdate(ctx, la)
 	case a.Type == activity.TypeDelete && a.Object.Tombstone != nil:
 		names, err := b.db.strings(ctx, `SELECT name FROM collection_names WHERE collection = ?`, a.Object.Tombstone.ID)
 		if err != nil {
@@ -254,8 +254,9 @@ func (b *Bridge) renderCollectionAdd(ctx context.Context, e node.LocalEntry, lem
 	return b.renderBoost(ctx, b.url(pathActivities+e.CID), collURL, a, a.Object.Ref, lemmyStyle)
 }
 
-// sendActorUpdate sends Update{actor} to the actor's followers.
-func (b *Bridge) sendActorUpdate(ctx context.Context, la node.LocalActor, id string) error {
+// sendActorUpdate sends Update{actor} to the actor's followers, under a
+// fresh /ap/out/ ID that dereferences.
+func (b *Bridge) sendActorUpdate(ctx context.Context, la node.LocalActor) error {
 	actorURL := b.actorURL(la.Username)
 	followers, err := b.db.followerInboxes(ctx, actorURL)
 	if err != nil || len(followers) == 0 {
@@ -266,8 +267,8 @@ func (b *Bridge) sendActorUpdate(ctx context.Context, la node.LocalActor, id str
 		return err
 	}
 	delete(doc, "@context")
-	return b.send(ctx, followers, obj{"@context": actorContext, "id": id, "type": "Update", "actor": actorURL,
-		"to": []string{activity.PublicAudience}, "cc": []string{actorURL + "/followers"}, "object": doc}, keyIDOf(actorURL))
+	return b.emit(ctx, actorURL, obj{"@context": actorContext, "type": "Update", "actor": actorURL,
+		"to": []string{activity.PublicAudience}, "cc": []string{actorURL + "/followers"}, "object": doc}, "", collapse(followers))
 }
 
 // collectionOutbox lists a collection's boosts of its items, newest first.

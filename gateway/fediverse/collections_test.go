@@ -226,6 +226,9 @@ func TestLockedActorsApproveFollowers(t *testing.T) {
 	if o, _ := upd.doc["object"].(map[string]any); o["manuallyApprovesFollowers"] != false {
 		t.Fatalf("update = %v", upd.doc)
 	}
+	if st, d := actorDoc(t, s, upd.doc["id"].(string)); st != 200 || d["type"] != "Update" {
+		t.Fatalf("the Update does not dereference: %d %v", st, d)
+	}
 	if reqs, _ := s.bridge.Requests(ctx, "alice"); len(reqs) != 0 {
 		t.Fatalf("requests after unlock: %v", reqs)
 	}

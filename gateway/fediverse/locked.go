@@ -51,7 +51,7 @@ func (b *Bridge) SetLocked(ctx context.Context, username string, locked bool) er
 			}
 		}
 	}
-	return b.sendActorUpdate(ctx, la, b.url(pathOut+randomID()))
+	return b.sendActorUpdate(ctx, la)
 }
 
 // FollowRequest is a Follow of a locked actor waiting for approval.
@@ -119,10 +119,14 @@ func (b *Bridge) Approve(ctx context.Context, username, remote string) error {
 	if err != nil {
 		return fmt.Errorf("follower %s: %w", remote, err)
 	}
-	if _, err := b.db.db.ExecContext(ctx, `UPDATE followers SET state = 'accepted' WHERE local = ? AND remote = ?`, actorURL, remote); err != nil {
+	// The answer is queued first: a crash in between leaves the request
+	// waiting, and approving it again sends a second Accept, which
+	// receivers take as a repeat.
+	if err := b.emit(ctx, actorURL, followAnswer("Accept", actorURL, remote, followID), "", []string{ra.Inbox}); err != nil {
 		return err
 	}
-	return b.emit(ctx, actorURL, followAnswer("Accept", actorURL, remote, followID), "", []string{ra.Inbox})
+	_, err = b.db.db.ExecContext(ctx, `UPDATE followers SET state = 'accepted' WHERE local = ? AND remote = ?`, actorURL, remote)
+	return err
 }
 
 // Reject refuses a waiting follow request: the request is forgotten and
@@ -136,10 +140,11 @@ func (b *Bridge) Reject(ctx context.Context, username, remote string) error {
 	if err != nil {
 		return fmt.Errorf("follower %s: %w", remote, err)
 	}
-	if _, err := b.db.db.ExecContext(ctx, `DELETE FROM followers WHERE local = ? AND remote = ?`, actorURL, remote); err != nil {
+	if err := b.emit(ctx, actorURL, followAnswer("Reject", actorURL, remote, followID), "", []string{ra.Inbox}); err != nil {
 		return err
 	}
-	return b.emit(ctx, actorURL, followAnswer("Reject", actorURL, remote, followID), "", []string{ra.Inbox})
+	_, err = b.db.db.ExecContext(ctx, `DELETE FROM followers WHERE local = ? AND remote = ?`, actorURL, remote)
+	return err
 }
 
 // followAnswer is Accept or Reject with the Follow embedded, as Mastodon
