@@ -37,12 +37,12 @@ const (
 	keyMappingVersion = "lyceum/mapping"
 	keySync           = "lyceum/sync"       // internal key that Sync writes to have something to persist
 	keyCheckpoint     = "lyceum/checkpoint" // state document: the checkpoint of ApplyThrough
-	prefTomb          = "t/" // + ID → did of the actor who deleted it
-	prefDelist        = "x/" // + ID → moderation reason
-	prefLikeCount     = "n/" // + resource ID → decimal like count
-	prefLiker         = "l/" // + resource ID + "\x00" + liker did → Like CID
-	prefLikeAct       = "u/" // + Like CID → resource ID + "\x00" + liker did
-	prefUndone        = "z/" // + activity CID → did of the actor who undid it before we saw it
+	prefTomb          = "t/"                // + ID → did of the actor who deleted it
+	prefDelist        = "x/"                // + ID → moderation reason
+	prefLikeCount     = "n/"                // + resource ID → decimal like count
+	prefLiker         = "l/"                // + resource ID + "\x00" + liker did → Like CID
+	prefLikeAct       = "u/"                // + Like CID → resource ID + "\x00" + liker did
+	prefUndone        = "z/"                // + activity CID → did of the actor who undid it before we saw it
 )
 
 // record is what the index remembers of the current version of a

@@ -88,8 +88,8 @@ var Kinds = []string{KindResource, KindCollection, KindCommunity, KindPerson}
 // (Apply, Delist, Relist) are serialized by a mutex because each reads the
 // state the previous one wrote.
 type Index struct {
-	bi        bleve.Index
-	cfg       config
+	bi         bleve.Index
+	cfg        config
 	analyzers  map[string]analysis.Analyzer // by language suffix, for queries and snippets
 	persistent bool                         // on disk: batches are persisted in the background
 	mu         sync.Mutex                   // serializes writers
