@@ -25,6 +25,10 @@ import (
 // has a higher seq than its newest Remove, and it is ordered by that Add's
 // seq; a rename keeps the title of the highest seq.
 
+// MaxCollectionItems is how many resources a collection may hold, the
+// limit on a list in an activity (a Create may carry them all).
+const MaxCollectionItems = activity.MaxList
+
 // collectionSchema is appended to the node's schema (store.go).
 const collectionSchema = `
 CREATE TABLE IF NOT EXISTS collections (
@@ -256,6 +260,9 @@ func (n *Node) AddToCollection(ctx context.Context, as, id, resourceID string) (
 	}
 	if n.inCollection(ctx, info, resourceID) {
 		return CollectionResult{ID: id}, nil
+	}
+	if info.Items >= MaxCollectionItems {
+		return CollectionResult{}, invalidf("collection %s is full (%d resources)", id, MaxCollectionItems)
 	}
 	ac, err := n.appendActivity(ctx, info.Owner, &activity.Activity{Type: activity.TypeAdd, Object: activity.Object{Ref: resourceID}, Target: id})
 	if err != nil {
