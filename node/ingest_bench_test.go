@@ -145,8 +145,9 @@ func BenchmarkHQIngest(b *testing.B) {
 
 // BenchmarkHQIngestBleveDefaults does the same work on the same records
 // with a bleve index of plain defaults (default mapping with _all, every
-// batch persisted before it returns) in place of the node's index: verify,
-// store durably, then index batches of 1000. One op is one activity.
+// batch persisted before it returns) in place of the node's index, in
+// batches of 1000: verify (two goroutines), store durably, index. One op
+// is one activity.
 func BenchmarkHQIngestBleveDefaults(b *testing.B) {
 	hq := mustHQ(b)
 	bi, err := bleve.New(filepath.Join(b.TempDir(), "defaults"), bleve.NewIndexMapping())
@@ -159,14 +160,7 @@ func BenchmarkHQIngestBleveDefaults(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for lo := 0; lo < len(msgs); lo += 1000 {
-		es := make([]entry, 0, 1000)
-		for _, m := range msgs[lo:min(lo+1000, len(msgs))] {
-			e, err := verifyBlock(m)
-			if err != nil {
-				b.Fatal(err)
-			}
-			es = append(es, e)
-		}
+		es := verifyAll(b, msgs[lo:min(lo+1000, len(msgs))])
 		if err := hq.storeEntries(ctx, es); err != nil {
 			b.Fatal(err)
 		}
@@ -187,33 +181,13 @@ func BenchmarkHQIngestBleveDefaults(b *testing.B) {
 // One op is one activity.
 func BenchmarkVerifyAndIndex(b *testing.B) {
 	ctx := context.Background()
-	verify := func(b *testing.B, msgs [][]byte) []entry {
-		es := make([]entry, len(msgs))
-		var wg sync.WaitGroup
-		for w := range 2 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := w; i < len(msgs); i += 2 {
-					e, err := verifyBlock(msgs[i])
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					es[i] = e
-				}
-			}()
-		}
-		wg.Wait()
-		return es
-	}
 	b.Run("lyceum", func(b *testing.B) {
 		hq := mustHQ(b)
 		msgs := signedActivities(b, ingestBenchActors, b.N)
 		b.ResetTimer()
 		start := time.Now()
 		for lo := 0; lo < len(msgs); lo += 1000 {
-			es := verify(b, msgs[lo:min(lo+1000, len(msgs))])
+			es := verifyAll(b, msgs[lo:min(lo+1000, len(msgs))])
 			if err := hq.index.ApplyThrough(ctx, hq.indexDocs(ctx, es), uint64(lo)); err != nil {
 				b.Fatal(err)
 			}
@@ -233,7 +207,7 @@ func BenchmarkVerifyAndIndex(b *testing.B) {
 		b.ResetTimer()
 		start := time.Now()
 		for lo := 0; lo < len(msgs); lo += 1000 {
-			es := verify(b, msgs[lo:min(lo+1000, len(msgs))])
+			es := verifyAll(b, msgs[lo:min(lo+1000, len(msgs))])
 			if err := defaultsIndex(bi, es); err != nil {
 				b.Fatal(err)
 			}
@@ -256,4 +230,27 @@ func defaultsIndex(bi bleve.Index, es []entry) error {
 		}
 	}
 	return bi.Batch(batch)
+}
+
+// verifyAll decodes and verifies msgs in two goroutines, as pubsub runs
+// validators concurrently.
+func verifyAll(tb testing.TB, msgs [][]byte) []entry {
+	es := make([]entry, len(msgs))
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(msgs); i += 2 {
+				e, err := verifyBlock(msgs[i])
+				if err != nil {
+					tb.Error(err)
+					return
+				}
+				es[i] = e
+			}
+		}()
+	}
+	wg.Wait()
+	return es
 }
