@@ -98,7 +98,7 @@ type Hit struct {
 	FileCID         string
 	URL             string
 	Version         uint64 // resources: their version; others: the seq of the activity
-	Items           int    // collections: how many resources
+	Items           int    // collections: resources listed in the Collection object itself (Add and Remove are not counted)
 	Published       time.Time
 	Likes           int
 	Score           float64

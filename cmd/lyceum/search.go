@@ -92,9 +92,6 @@ func (a *app) printSearch(res node.SearchResult) {
 				tags = append(tags, t)
 			}
 		}
-		if h.Kind == "collection" {
-			tags = append(tags, fmt.Sprintf("%d items", h.Items))
-		}
 		fmt.Fprintf(a.stdout, "\n%d. %s  [%s]\n", (res.Page-1)*len(res.Hits)+i+1, h.Title, strings.Join(tags, ", "))
 		if h.Snippet != "" {
 			fmt.Fprintf(a.stdout, "   %s\n", terminalSnippet(h.Snippet, tty))
