@@ -105,9 +105,11 @@ func (f *Fabric) endpoint(i int) *endpoint {
 	return ep
 }
 
-// BytesSent and BytesReceived count what node i wrote to and read from
-// its links (all protocols, handshakes included).
-func (f *Fabric) BytesSent(i int) int64     { return f.endpoint(i).sent.Load() }
+// BytesSent counts what node i wrote to its links (all protocols,
+// handshakes included).
+func (f *Fabric) BytesSent(i int) int64 { return f.endpoint(i).sent.Load() }
+
+// BytesReceived counts what node i read from its links.
 func (f *Fabric) BytesReceived(i int) int64 { return f.endpoint(i).recv.Load() }
 
 // Addr is the simulated address of node i.

@@ -303,18 +303,21 @@ func (s *Sim) publishAll(ctx context.Context, sched []pub, tag string, progress 
 			return nil, err
 		}
 		go func(j int, p pub) {
-			n := s.Node(p.node)
-			if n == nil {
-				n = s.Node(0)
+			var res node.Published
+			var err error
+			publish := func(n *node.Node) {
+				res, err = n.Publish(ctx, node.PublishRequest{
+					URL:       fmt.Sprintf("https://example.org/%s/%d", tag, p.k),
+					Title:     fmt.Sprintf("simres %s %d", tag, p.k),
+					Summary:   "A simulated resource",
+					License:   "CC-BY-4.0",
+					Language:  "en",
+					Community: s.community,
+				})
 			}
-			res, err := n.Publish(ctx, node.PublishRequest{
-				URL:       fmt.Sprintf("https://example.org/%s/%d", tag, p.k),
-				Title:     fmt.Sprintf("simres %s %d", tag, p.k),
-				Summary:   "A simulated resource",
-				License:   "CC-BY-4.0",
-				Language:  "en",
-				Community: s.community,
-			})
+			if !s.use(p.node, publish) && !s.use(0, publish) {
+				err = fmt.Errorf("node %d and node 0 are down", p.node)
+			}
 			if err == nil {
 				ids[j] = res.ID
 			}
@@ -366,20 +369,18 @@ func (s *Sim) completeness(ctx context.Context, ids []string, nodes []int) float
 	}
 	have, total := 0, 0
 	for _, i := range nodes {
-		n := s.Node(i)
-		if n == nil {
-			continue
-		}
-		total += len(ids)
-		feed, err := n.Feed(ctx, len(ids)+1000)
-		if err != nil {
-			continue
-		}
-		for _, f := range feed {
-			if want[f.ResourceID] {
-				have++
+		s.use(i, func(n *node.Node) {
+			total += len(ids)
+			feed, err := n.Feed(ctx, len(ids)+1000)
+			if err != nil {
+				return
 			}
-		}
+			for _, f := range feed {
+				if want[f.ResourceID] {
+					have++
+				}
+			}
+		})
 	}
 	if total == 0 {
 		return 0

@@ -113,7 +113,25 @@ type simNode struct {
 	idx  int
 	path string
 	hq   bool
-	n    *node.Node // nil while down
+	n    *node.Node // nil while down; guarded by Sim.mu
+
+	// busy is held (read) by calls into the node, so that StopNode never
+	// closes a node in the middle of one.
+	busy sync.RWMutex
+}
+
+// use runs f on node i if it is up, holding it up until f returns; it
+// reports whether the node was up.
+func (s *Sim) use(i int, f func(*node.Node)) bool {
+	sn := s.nodes[i]
+	sn.busy.RLock()
+	defer sn.busy.RUnlock()
+	n := s.Node(i)
+	if n == nil {
+		return false
+	}
+	f(n)
+	return true
 }
 
 // linkLatency is the latency of the link between a and b: the scenario's
@@ -366,10 +384,13 @@ func (s *Sim) StartNode(ctx context.Context, i int) error {
 
 // StopNode closes node i (a user closing the laptop); its repo stays.
 func (s *Sim) StopNode(i int) error {
+	sn := s.nodes[i]
+	sn.busy.Lock()
 	s.mu.Lock()
-	n := s.nodes[i].n
-	s.nodes[i].n = nil
+	n := sn.n
+	sn.n = nil
 	s.mu.Unlock()
+	sn.busy.Unlock()
 	if n == nil {
 		return nil
 	}

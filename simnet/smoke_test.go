@@ -18,10 +18,12 @@ func smoke(kind string) Scenario {
 	}
 	switch kind {
 	case KindChurn:
+		sc.Converge = Duration(20 * time.Second) // it does not reach 1 (see TestSmokeChurn)
 		sc.Churn = ChurnParams{Share: 0.3, Down: Duration(1500 * time.Millisecond), Up: Duration(1500 * time.Millisecond)}
 	case KindHQ:
 		sc.HQ = HQParams{StopAt: Duration(2 * time.Second), DownFor: Duration(2 * time.Second)}
 	case KindPartition:
+		sc.Converge = Duration(20 * time.Second)
 		sc.Partition = PartitionParams{At: Duration(1 * time.Second), HealAfter: Duration(2 * time.Second)}
 	case KindSpam:
 		sc.Spam = SpamParams{Attackers: 2, Rate: 20}
