@@ -17,6 +17,7 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 
 	"github.com/lyceum-oer/lyceum/activity"
 	"github.com/lyceum-oer/lyceum/node"
@@ -411,9 +412,21 @@ func (s *Sim) connect(ctx context.Context, a, b int) error {
 		return nil
 	}
 	hb := nb.Host().Libp2p()
-	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	if err := na.Host().Libp2p().Connect(cctx, peer.AddrInfo{ID: hb.ID(), Addrs: hb.Addrs()}); err != nil {
+	// A hub (the HQ) takes hundreds of dials at once: give it time, and a
+	// second try, as a node's bootstrap loop would.
+	var err error
+	for try := 0; try < 2; try++ {
+		cctx, cancel := context.WithTimeout(ctx, time.Minute)
+		err = na.Host().Libp2p().Connect(cctx, peer.AddrInfo{ID: hb.ID(), Addrs: hb.Addrs()})
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		if sw, ok := na.Host().Libp2p().Network().(interface{ Backoff() *swarm.DialBackoff }); ok {
+			sw.Backoff().Clear(hb.ID())
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("connect %d-%d: %w", a, b, err)
 	}
 	return nil
