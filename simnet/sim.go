@@ -435,11 +435,23 @@ func (s *Sim) connect(ctx context.Context, a, b int) error {
 // reconnect dials node i's topology neighbours that are up and reachable
 // (a restarted node's bootstrap; a healed partition).
 func (s *Sim) reconnect(ctx context.Context, i int) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 32)
 	for _, j := range s.adj[i] {
-		if s.fabric.reachable(i, j) {
-			_ = s.connect(ctx, i, j)
+		if !s.fabric.reachable(i, j) {
+			continue
 		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(j int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			defer cancel()
+			_ = s.connect(cctx, i, j)
+		}(j)
 	}
+	wg.Wait()
 }
 
 // libp2pHost is node i's host, nil while down.
