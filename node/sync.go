@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -243,7 +244,9 @@ func (n *Node) syncActor(ctx context.Context, ans logHeadAnswer, from peer.ID) e
 		return err
 	}
 	if have >= ans.Seq {
-		return nil
+		// The log is whole, but a community's posts live in their authors'
+		// logs: fetch those its log announced and gossip did not bring.
+		return n.fetchAnnounced(ctx, ans.DID)
 	}
 	// Ask for the head with a first page of entries; fall back to bitswap.
 	var data []byte
@@ -363,7 +366,11 @@ func (n *Node) syncLoop(ctx context.Context, interval time.Duration) {
 }
 
 // syncFollowed asks for the heads of every followed actor: of one peer if
-// only is set, else of each actor's origin node.
+// only is set, else of each actor's origin node when connected to it, or
+// else of a peer in the actor's topics (another follower, which holds the
+// log): in a large network the origin is rarely a direct neighbour, and a
+// node that missed a message (down, partitioned, not yet in the mesh) must
+// still catch up without waiting for a new connection.
 func (n *Node) syncFollowed(ctx context.Context, only peer.ID) {
 	rows, err := n.db.db.QueryContext(ctx, `SELECT DISTINCT f.followee, coalesce(a.node, '') FROM follows f
 		JOIN local_actors l ON l.did = f.follower LEFT JOIN actors a ON a.did = f.followee`)
@@ -381,11 +388,9 @@ func (n *Node) syncFollowed(ctx context.Context, only peer.ID) {
 	for _, t := range ts {
 		p := only
 		if p == "" {
-			id, err := peer.Decode(t.node)
-			if err != nil || n.host.Libp2p().Network().Connectedness(id) != network.Connected {
+			if p = n.logHolder(t.did, t.node); p == "" {
 				continue
 			}
-			p = id
 		}
 		ans, err := n.askLogHead(ctx, p, logRequest{DID: t.did})
 		if err != nil {
@@ -395,4 +400,21 @@ func (n *Node) syncFollowed(ctx context.Context, only peer.ID) {
 			n.log.Debug("sync", "actor", t.did, "peer", p, "err", err)
 		}
 	}
+}
+
+// logHolder picks the peer to ask for did's log head: its origin node when
+// connected to it, else a random peer subscribed to its topics; "" when
+// there is none.
+func (n *Node) logHolder(did, origin string) peer.ID {
+	if id, err := peer.Decode(origin); err == nil && n.host.Libp2p().Network().Connectedness(id) == network.Connected {
+		return id
+	}
+	if n.gossip == nil {
+		return ""
+	}
+	peers := append(n.gossip.TopicPeers(TopicOfActor(did)), n.gossip.TopicPeers(TopicOfGroup(did))...)
+	if len(peers) == 0 {
+		return ""
+	}
+	return peers[rand.IntN(len(peers))]
 }
