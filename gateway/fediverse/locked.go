@@ -111,27 +111,22 @@ func (b *Bridge) pendingFollow(ctx context.Context, username, remote string) (ac
 // Approve accepts a waiting follow request: the remote actor becomes a
 // follower and its server gets Accept{Follow}.
 func (b *Bridge) Approve(ctx context.Context, username, remote string) error {
-	actorURL, followID, err := b.pendingFollow(ctx, username, remote)
-	if err != nil {
-		return err
-	}
-	ra, err := b.db.remote(ctx, remote)
-	if err != nil {
-		return fmt.Errorf("follower %s: %w", remote, err)
-	}
-	// The answer is queued first: a crash in between leaves the request
-	// waiting, and approving it again sends a second Accept, which
-	// receivers take as a repeat.
-	if err := b.emit(ctx, actorURL, followAnswer("Accept", actorURL, remote, followID), "", []string{ra.Inbox}); err != nil {
-		return err
-	}
-	_, err = b.db.db.ExecContext(ctx, `UPDATE followers SET state = 'accepted' WHERE local = ? AND remote = ?`, actorURL, remote)
-	return err
+	return b.answerRequest(ctx, username, remote, "Accept",
+		`UPDATE followers SET state = 'accepted' WHERE local = ? AND remote = ?`)
 }
 
 // Reject refuses a waiting follow request: the request is forgotten and
 // its server gets Reject{Follow}.
 func (b *Bridge) Reject(ctx context.Context, username, remote string) error {
+	return b.answerRequest(ctx, username, remote, "Reject",
+		`DELETE FROM followers WHERE local = ? AND remote = ?`)
+}
+
+// answerRequest sends Accept or Reject for a waiting follow request, then
+// runs change on the follower's row (local, remote). The answer is queued
+// first: a crash in between leaves the request waiting, and answering it
+// again sends a second answer, which receivers take as a repeat.
+func (b *Bridge) answerRequest(ctx context.Context, username, remote, answer, change string) error {
 	actorURL, followID, err := b.pendingFollow(ctx, username, remote)
 	if err != nil {
 		return err
@@ -140,10 +135,10 @@ func (b *Bridge) Reject(ctx context.Context, username, remote string) error {
 	if err != nil {
 		return fmt.Errorf("follower %s: %w", remote, err)
 	}
-	if err := b.emit(ctx, actorURL, followAnswer("Reject", actorURL, remote, followID), "", []string{ra.Inbox}); err != nil {
+	if err := b.emit(ctx, actorURL, followAnswer(answer, actorURL, remote, followID), "", []string{ra.Inbox}); err != nil {
 		return err
 	}
-	_, err = b.db.db.ExecContext(ctx, `DELETE FROM followers WHERE local = ? AND remote = ?`, actorURL, remote)
+	_, err = b.db.db.ExecContext(ctx, change, actorURL, remote)
 	return err
 }
 
