@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -297,32 +298,57 @@ func (n *Node) ingestLog(ctx context.Context, e entry, from peer.ID) error {
 
 // fetchAnnounced fetches the activities a community announced that the node
 // lacks: a community's log lists its posts, their authors' logs hold them.
+// A post no neighbour can give yet does not hold up the others: they are
+// fetched a few at a time, each with its own deadline, and the next sync
+// tries the rest again.
 func (n *Node) fetchAnnounced(ctx context.Context, group string) error {
 	want, err := n.db.strings(ctx, `SELECT a.activity_cid FROM announces a
 		WHERE a.community = ? AND NOT EXISTS (SELECT 1 FROM log_entries e WHERE e.cid = a.activity_cid)`, group)
-	if err != nil {
+	if err != nil || len(want) == 0 {
 		return err
 	}
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, announcedFetches)
+	)
 	for _, s := range want {
 		c, err := cid.Decode(s)
 		if err != nil {
 			continue
 		}
-		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		data, err := n.content.GetBlock(fctx, c)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("fetch announced %s: %w", c, err)
-		}
-		e, err := verifyBlock(data)
-		if err != nil || !e.cid.Equals(c) {
-			return fmt.Errorf("announced %s: not a valid activity: %v", c, err)
-		}
-		if err := n.ingest(ctx, e, ""); err != nil {
-			return err
-		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := n.fetchActivity(ctx, c); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// announcedFetches bounds the concurrent fetches of announced posts.
+const announcedFetches = 8
+
+// fetchActivity fetches one activity block by CID, verifies and ingests it.
+func (n *Node) fetchActivity(ctx context.Context, c cid.Cid) error {
+	fctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	data, err := n.content.GetBlock(fctx, c)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("fetch announced %s: %w", c, err)
+	}
+	e, err := verifyBlock(data)
+	if err != nil || !e.cid.Equals(c) {
+		return fmt.Errorf("announced %s: not a valid activity: %v", c, err)
+	}
+	return n.ingest(ctx, e, "")
 }
 
 // syncLoop keeps followed logs complete: whenever a peer connects, and
