@@ -188,6 +188,9 @@ func (n *Node) indexDocs(ctx context.Context, es []entry) []index.Doc {
 // RebuildIndex empties the search index and feeds it every stored log
 // entry again, then the moderation marks.
 func (n *Node) RebuildIndex(ctx context.Context) (int, error) {
+	if _, err := n.searchIndex(); err != nil {
+		return 0, err
+	}
 	n.indexMu.Lock()
 	if err := n.index.Close(); err != nil {
 		n.indexMu.Unlock()
@@ -216,6 +219,19 @@ func (n *Node) RebuildIndex(ctx context.Context) (int, error) {
 	}
 	c, err := n.index.Count()
 	return int(c), err
+}
+
+// searchIndex is the node's index, or a KindUnavailable error on a node
+// started WithoutLocalIndex (the simulator's plain nodes), so that a
+// search or moderation call, local or from a peer, is refused rather than
+// crashing the node.
+func (n *Node) searchIndex() (*index.Index, error) {
+	n.indexMu.Lock()
+	defer n.indexMu.Unlock()
+	if n.index == nil {
+		return nil, &Error{Kind: KindUnavailable, Msg: "this node runs without a search index"}
+	}
+	return n.index, nil
 }
 
 // kickIndex wakes indexLoop; it never blocks.
@@ -251,9 +267,10 @@ func (n *Node) WaitIndexed(ctx context.Context) error {
 
 // searchLocal asks the node's own index.
 func (n *Node) searchLocal(ctx context.Context, q SearchQuery) (index.Result, error) {
-	n.indexMu.Lock()
-	ix := n.index
-	n.indexMu.Unlock()
+	ix, err := n.searchIndex()
+	if err != nil {
+		return index.Result{}, err
+	}
 	res, err := ix.Search(ctx, q)
 	if err != nil {
 		return index.Result{}, wrapKind(KindInvalid, "search", err)
@@ -470,18 +487,26 @@ func (n *Node) Delist(ctx context.Context, id, reason string) error {
 	if reason == "" {
 		return invalidf("say why: --reason")
 	}
-	if err := n.index.Delist(ctx, id, reason); err != nil {
+	ix, err := n.searchIndex()
+	if err != nil {
+		return err
+	}
+	if err := ix.Delist(ctx, id, reason); err != nil {
 		return fmt.Errorf("delist %s: %w", id, err)
 	}
-	_, err := n.db.db.ExecContext(ctx, `INSERT OR REPLACE INTO delisted (id, reason, at) VALUES (?, ?, ?)`, id, reason, time.Now().UTC().Format(time.RFC3339))
+	_, err = n.db.db.ExecContext(ctx, `INSERT OR REPLACE INTO delisted (id, reason, at) VALUES (?, ?, ?)`, id, reason, time.Now().UTC().Format(time.RFC3339))
 	return err
 }
 
 // Relist undoes Delist.
 func (n *Node) Relist(ctx context.Context, id string) error {
-	if err := n.index.Relist(ctx, id); err != nil {
+	ix, err := n.searchIndex()
+	if err != nil {
+		return err
+	}
+	if err := ix.Relist(ctx, id); err != nil {
 		return fmt.Errorf("relist %s: %w", id, err)
 	}
-	_, err := n.db.db.ExecContext(ctx, `DELETE FROM delisted WHERE id = ?`, id)
+	_, err = n.db.db.ExecContext(ctx, `DELETE FROM delisted WHERE id = ?`, id)
 	return err
 }

@@ -197,3 +197,32 @@ func TestHQIndexesTheNetworkAndNodesSearchIt(t *testing.T) {
 		t.Fatalf("after HQ stop: total %d, failed %v", res.Total, res.Failed)
 	}
 }
+
+// A node started without its local index refuses searches and moderation
+// with KindUnavailable instead of crashing (peers may still ask it).
+func TestNodeWithoutIndexRefusesSearch(t *testing.T) {
+	path := t.TempDir() + "/repo"
+	if err := InitRepo(path, ProfileTest); err != nil {
+		t.Fatal(err)
+	}
+	repo, err := OpenRepo(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(repo, WithOffline(), WithoutLocalIndex())
+	if err != nil {
+		repo.Close()
+		t.Fatal(err)
+	}
+	defer n.Close()
+	ctx := context.Background()
+	if _, err := n.searchLocal(ctx, SearchQuery{}); KindOf(err) != KindUnavailable {
+		t.Errorf("search: %v, want unavailable", err)
+	}
+	if err := n.Delist(ctx, "x", "spam"); KindOf(err) != KindUnavailable {
+		t.Errorf("delist: %v, want unavailable", err)
+	}
+	if _, err := n.RebuildIndex(ctx); KindOf(err) != KindUnavailable {
+		t.Errorf("rebuild: %v, want unavailable", err)
+	}
+}
