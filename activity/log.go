@@ -8,14 +8,14 @@ import (
 	mh "github.com/multiformats/go-multihash"
 )
 
-// jsonCodec is the multicodec "json" (0x0200). Blocks are plain JSON, not
+// CodecJSON is the multicodec of log entries, "json" (0x0200). Blocks are plain JSON, not
 // dag-json (0x0129): JCS orders keys by UTF-16 and formats numbers as
 // ECMAScript does, which dag-json's canonical form does not promise, and
 // "prev" is a string, not a {"/": …} link, so calling the bytes dag-json
 // would invite strict dag-json decoders to reject or rewrite them. Plain
 // json is what any IPFS node or gateway serves as-is. sha2-256 is the hash
 // every IPFS implementation and gateway verifies by default.
-const jsonCodec = 0x0200
+const CodecJSON = 0x0200
 
 // Block returns a signed activity as an IPLD block: its canonical JSON
 // (Encode) and their CID (CIDv1, json, sha2-256).
@@ -37,7 +37,7 @@ func BlockCID(b []byte) (cid.Cid, error) {
 	if err != nil {
 		return cid.Undef, fmt.Errorf("hash block: %w", err)
 	}
-	return cid.NewCidV1(jsonCodec, h), nil
+	return cid.NewCidV1(CodecJSON, h), nil
 }
 
 // CIDOf returns the CID of a signed activity's block: its identifier.

@@ -682,7 +682,7 @@ func parseBlockCID(s string) (cid.Cid, error) {
 	if err != nil {
 		return cid.Undef, fmt.Errorf("%q is not a CID", s)
 	}
-	if c.Version() != 1 || c.Type() != jsonCodec || c.Prefix().MhType != mh.SHA2_256 {
+	if c.Version() != 1 || c.Type() != CodecJSON || c.Prefix().MhType != mh.SHA2_256 {
 		return cid.Undef, fmt.Errorf("%q is not an activity CID (CIDv1, json, sha2-256)", s)
 	}
 	if c.String() != s {

@@ -40,7 +40,8 @@ var (
 type StoreOption func(*storeConfig)
 
 type storeConfig struct {
-	log *slog.Logger
+	log    *slog.Logger
+	source BlockSource
 }
 
 // WithStoreLogger sets the logger the Store reports to; the default is
@@ -60,7 +61,8 @@ type Store struct {
 	dir    string // "" for an in-memory store
 	log    *slog.Logger
 	root   datastore.Batching // everything: /blocks → flatfs, the rest → pebble
-	bs     blockstore.Blockstore
+	bs     blockstore.Blockstore // base, read through the block source if any
+	base   blockstore.Blockstore // the blocks the store owns: listed, collected
 	locker blockstore.GCLocker
 	pinner pin.Pinner
 	// dag reads and writes bs only: the pinner and GC must never reach the
@@ -116,7 +118,11 @@ func newStore(dir string, root datastore.Batching, opts []StoreOption) (*Store, 
 	for _, o := range opts {
 		o(&cfg)
 	}
-	bs := blockstore.NewIdStore(blockstore.NewBlockstore(root))
+	base := blockstore.NewIdStore(blockstore.NewBlockstore(root))
+	bs := base
+	if cfg.source != nil {
+		bs = &sourcedBlockstore{Blockstore: base, src: cfg.source}
+	}
 	dag := merkledag.NewDAGService(blockservice.New(bs, offline.Exchange(bs)))
 	pinner, err := dspinner.New(context.Background(), root, dag)
 	if err != nil {
@@ -127,6 +133,7 @@ func newStore(dir string, root datastore.Batching, opts []StoreOption) (*Store, 
 		log:    cfg.log,
 		root:   root,
 		bs:     bs,
+		base:   base,
 		locker: blockstore.NewGCLocker(),
 		pinner: pinner,
 		dag:    dag,
@@ -208,7 +215,7 @@ func (s *Store) diskUsage(ctx context.Context) (int64, error) {
 func (s *Store) forEachBlock(ctx context.Context, f func(cid.Cid) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	lister, ok := s.bs.(blockstore.AllKeysChanWithErrer)
+	lister, ok := s.base.(blockstore.AllKeysChanWithErrer)
 	if !ok {
 		return errors.New("blockstore cannot report listing errors")
 	}

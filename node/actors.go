@@ -145,7 +145,7 @@ func (n *Node) lookupDID(ctx context.Context, ref string) (string, error) {
 // localKey returns the private key of a local actor.
 func (n *Node) localKey(ctx context.Context, did string) (ed25519.PrivateKey, error) {
 	var key []byte
-	err := n.db.db.QueryRowContext(ctx, `SELECT key FROM local_actors WHERE did = ?`, did).Scan(&key)
+	err := n.db.queryRow(ctx, `SELECT key FROM local_actors WHERE did = ?`, did).Scan(&key)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("%s is not an actor of this node: only its origin can sign for it", did)}
 	}

@@ -140,7 +140,7 @@ func TestCollectionViewsIgnoreArrivalOrder(t *testing.T) {
 			}
 		}
 		for _, e := range entries {
-			if err := applyToViews(ctx, tx, e); err != nil {
+			if err := n.db.applyToViews(ctx, tx, e); err != nil {
 				return err
 			}
 		}

@@ -116,7 +116,7 @@ func (n *Node) validate(ctx context.Context, from peer.ID, topic string, data []
 
 func (n *Node) isBlocked(ctx context.Context, did string) bool {
 	var k int
-	_ = n.db.db.QueryRowContext(ctx, `SELECT count(*) FROM blocked WHERE did = ?`, did).Scan(&k)
+	_ = n.db.queryRow(ctx, `SELECT count(*) FROM blocked WHERE did = ?`, did).Scan(&k)
 	return k > 0
 }
 
@@ -297,7 +297,7 @@ func (n *Node) tracks(ctx context.Context, did string) bool {
 		return true // an HQ keeps every log whole
 	}
 	var k int
-	_ = n.db.db.QueryRowContext(ctx, `SELECT count(*) FROM follows f JOIN local_actors l ON l.did = f.follower WHERE f.followee = ?`, did).Scan(&k)
+	_ = n.db.queryRow(ctx, `SELECT count(*) FROM follows f JOIN local_actors l ON l.did = f.follower WHERE f.followee = ?`, did).Scan(&k)
 	return k > 0
 }
 

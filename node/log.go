@@ -10,7 +10,6 @@ import (
 	"github.com/ipfs/go-cid"
 
 	"github.com/lyceum-oer/lyceum/activity"
-	"github.com/lyceum-oer/lyceum/ipfs"
 )
 
 // entry is one stored, verified activity with its CID and canonical bytes.
@@ -80,7 +79,15 @@ func (n *Node) logHead(ctx context.Context, did string) (uint64, string, error) 
 // contiguous is the largest k such that seqs 1..k of the actor are all
 // stored: below it nothing is missing.
 func (n *Node) contiguous(ctx context.Context, did string) (uint64, error) {
-	rows, err := n.db.db.QueryContext(ctx, `SELECT seq FROM log_entries WHERE actor = ? ORDER BY seq`, did)
+	// Most logs have no gap: then the count of entries is the last seq.
+	var count, last uint64
+	if err := n.db.queryRow(ctx, `SELECT count(*), coalesce(max(seq), 0) FROM log_entries WHERE actor = ?`, did).Scan(&count, &last); err != nil {
+		return 0, err
+	}
+	if count == last {
+		return last, nil
+	}
+	rows, err := n.db.query(ctx, `SELECT seq FROM log_entries WHERE actor = ? ORDER BY seq`, did)
 	if err != nil {
 		return 0, err
 	}
@@ -103,7 +110,7 @@ func (n *Node) contiguous(ctx context.Context, did string) (uint64, error) {
 // holds its actor's seq (a fork).
 func (n *Node) hasEntry(ctx context.Context, a *activity.Activity, c cid.Cid) (have bool, fork bool, err error) {
 	var stored string
-	err = n.db.db.QueryRowContext(ctx, `SELECT cid FROM log_entries WHERE actor = ? AND seq = ?`, a.Actor, a.Seq).Scan(&stored)
+	err = n.db.queryRow(ctx, `SELECT cid FROM log_entries WHERE actor = ? AND seq = ?`, a.Actor, a.Seq).Scan(&stored)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, false, nil
 	}
@@ -118,33 +125,30 @@ func (n *Node) storeEntry(ctx context.Context, e entry) error {
 	return n.storeEntries(ctx, []entry{e})
 }
 
-// storeEntries makes activities durable and applies them to the views:
-// the blocks first (synced, kept from GC), then the log index and the
-// views in one SQLite transaction, in the order given. Storing an entry
-// twice changes nothing.
+// storeEntries makes activities durable and applies them to the views, in
+// one SQLite transaction, in the order given: each entry's bytes go in the
+// log index beside its actor and seq (served to other nodes as a block from
+// there), so a batch costs one synced commit. Storing an entry twice
+// changes nothing.
 func (n *Node) storeEntries(ctx context.Context, es []entry) error {
 	if len(es) == 0 {
 		return nil
 	}
-	bs := make([]ipfs.Block, len(es))
-	for i, e := range es {
-		bs[i] = ipfs.Block{CID: e.cid, Data: e.data}
-	}
-	if err := n.content.PutBlocks(ctx, bs); err != nil {
-		return fmt.Errorf("store %d activities: %w", len(es), err)
-	}
 	defer n.kickIndex()
 	return n.db.tx(ctx, func(tx *sql.Tx) error {
 		for _, e := range es {
-			res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO log_entries (actor, seq, cid, type, published) VALUES (?, ?, ?, ?, ?)`,
-				e.act.Actor, e.act.Seq, e.cid.String(), string(e.act.Type), e.act.Published.UTC().Format(time.RFC3339Nano))
+			if len(e.data) > activity.DefaultMaxSize {
+				return fmt.Errorf("store %s: %d bytes, more than %d", e.cid, len(e.data), activity.DefaultMaxSize)
+			}
+			res, err := n.db.execIn(ctx, tx, `INSERT OR IGNORE INTO log_entries (actor, seq, cid, type, published, body) VALUES (?, ?, ?, ?, ?, ?)`,
+				e.act.Actor, e.act.Seq, e.cid.String(), string(e.act.Type), e.act.Published.UTC().Format(time.RFC3339Nano), e.data)
 			if err != nil {
 				return fmt.Errorf("index %s: %w", e.cid, err)
 			}
 			if k, _ := res.RowsAffected(); k == 0 {
 				continue // already stored
 			}
-			if err := applyToViews(ctx, tx, e); err != nil {
+			if err := n.db.applyToViews(ctx, tx, e); err != nil {
 				return err
 			}
 		}
@@ -158,6 +162,11 @@ func (n *Node) loadEntry(ctx context.Context, c cid.Cid) (entry, error) {
 	if err != nil {
 		return entry{}, err
 	}
+	return decodeStored(c, data)
+}
+
+// decodeStored decodes an activity the node stored, verified, as c.
+func decodeStored(c cid.Cid, data []byte) (entry, error) {
 	a, err := activity.Decode(data)
 	if err != nil {
 		return entry{}, fmt.Errorf("activity %s: %w", c, err)
@@ -227,7 +236,7 @@ func (n *Node) RebuildViews(ctx context.Context) (int, error) {
 			}
 		}
 		for _, e := range entries {
-			if err := applyToViews(ctx, tx, e); err != nil {
+			if err := n.db.applyToViews(ctx, tx, e); err != nil {
 				return err
 			}
 		}

@@ -108,7 +108,13 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 		}
 	}()
 
-	n.store, err = o.openStore(repo)
+	// The social store first: it keeps the log entries the block store
+	// serves.
+	n.db, err = openSocialStore(filepath.Join(repo.Path(), "lyceum.db"))
+	if err != nil {
+		return nil, wrapKind(KindUnavailable, "open the social store", err)
+	}
+	n.store, err = o.openStore(repo, ipfs.WithBlockSource(n.db))
 	if err != nil {
 		return nil, wrapKind(KindUnavailable, "open content store", err)
 	}
@@ -157,10 +163,6 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 		}
 	}
 	n.content = ipfs.New(n.store, n.exch, ipfs.WithLogger(o.log))
-	n.db, err = openSocialStore(filepath.Join(repo.Path(), "lyceum.db"))
-	if err != nil {
-		return nil, wrapKind(KindUnavailable, "open the social store", err)
-	}
 	if !o.sim.noIndex {
 		if err := n.openIndex(n.ctx); err != nil {
 			return nil, err

@@ -123,18 +123,19 @@ func (n *Node) catchUpIndex(ctx context.Context) error {
 		return fmt.Errorf("index catch-up: %w", err)
 	}
 	for {
-		rows, err := n.db.db.QueryContext(ctx, `SELECT rowid, cid FROM log_entries WHERE rowid > ? ORDER BY rowid LIMIT ?`, done, indexBatch)
+		rows, err := n.db.query(ctx, `SELECT rowid, cid, body FROM log_entries WHERE rowid > ? ORDER BY rowid LIMIT ?`, done, indexBatch)
 		if err != nil {
 			return fmt.Errorf("index catch-up: %w", err)
 		}
 		type row struct {
-			id  int64
-			cid string
+			id   int64
+			cid  string
+			body []byte
 		}
 		var batch []row
 		for rows.Next() {
 			var r row
-			if err := rows.Scan(&r.id, &r.cid); err != nil {
+			if err := rows.Scan(&r.id, &r.cid, &r.body); err != nil {
 				rows.Close()
 				return err
 			}
@@ -150,7 +151,12 @@ func (n *Node) catchUpIndex(ctx context.Context) error {
 			if err != nil {
 				continue
 			}
-			e, err := n.loadEntry(ctx, c)
+			var e entry
+			if r.body != nil {
+				e, err = decodeStored(c, r.body)
+			} else {
+				e, err = n.loadEntry(ctx, c) // stored before log entries moved into SQLite
+			}
 			if err != nil {
 				return fmt.Errorf("index catch-up: %w", err)
 			}
@@ -174,7 +180,7 @@ func (n *Node) indexDocs(ctx context.Context, es []entry) []index.Doc {
 			return h
 		}
 		var h string
-		_ = n.db.db.QueryRowContext(ctx, `SELECT username || '@' || node FROM actors WHERE did = ?`, did).Scan(&h)
+		_ = n.db.queryRow(ctx, `SELECT username || '@' || node FROM actors WHERE did = ?`, did).Scan(&h)
 		handles[did] = h
 		return h
 	}

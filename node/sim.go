@@ -38,11 +38,12 @@ func WithGossipConfig(f func(*p2p.GossipConfig)) Option {
 }
 
 // openStore opens the content store the options ask for.
-func (o *options) openStore(repo *Repo) (*ipfs.Store, error) {
+func (o *options) openStore(repo *Repo, opts ...ipfs.StoreOption) (*ipfs.Store, error) {
+	opts = append(opts, ipfs.WithStoreLogger(o.log))
 	if o.sim.memStore {
-		return ipfs.NewMemStore(ipfs.WithStoreLogger(o.log)), nil
+		return ipfs.NewMemStore(opts...), nil
 	}
-	return ipfs.OpenStore(repo.StorePath(), ipfs.WithStoreLogger(o.log))
+	return ipfs.OpenStore(repo.StorePath(), opts...)
 }
 
 // gossipConfig is the node's gossip configuration, adjusted by

@@ -3,8 +3,15 @@ package node
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"sync"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/lyceum-oer/lyceum/activity"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite", pure Go
 )
@@ -17,6 +24,10 @@ import (
 //     likes, deletions), which `repair --rebuild-views` drops and replays.
 type socialStore struct {
 	db *sql.DB
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt // the hot statements, prepared once
+	want  []string             // statements execIn met, to prepare after the commit
 }
 
 // viewTables are dropped and refilled by RebuildViews.
@@ -36,6 +47,7 @@ CREATE TABLE IF NOT EXISTS log_entries (
 	cid       TEXT NOT NULL UNIQUE,
 	type      TEXT NOT NULL,
 	published TEXT NOT NULL,
+	body      BLOB,
 	PRIMARY KEY (actor, seq)
 );
 CREATE TABLE IF NOT EXISTS node_state (
@@ -131,10 +143,138 @@ func openSocialStore(path string) (*socialStore, error) {
 		db.Close()
 		return nil, fmt.Errorf("create schema in %s: %w", path, err)
 	}
-	return &socialStore{db: db}, nil
+	if err := addLogBodies(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("upgrade %s: %w", path, err)
+	}
+	return &socialStore{db: db, stmts: map[string]*sql.Stmt{}}, nil
 }
 
-func (s *socialStore) Close() error { return s.db.Close() }
+// addLogBodies adds the body column to a log_entries table made before
+// log entries were kept in SQLite; their bytes stay in the block store,
+// where loading them still finds them.
+func addLogBodies(db *sql.DB) error {
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info('log_entries') WHERE name = 'body'`).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	_, err := db.Exec(`ALTER TABLE log_entries ADD COLUMN body BLOB`)
+	return err
+}
+
+// Close closes the prepared statements and the database.
+func (s *socialStore) Close() error {
+	s.mu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
+	s.mu.Unlock()
+	return s.db.Close()
+}
+
+// stmt returns q prepared, preparing it the first time: parsing SQL was a
+// tenth of the CPU of ingesting an activity. It waits for the connection,
+// so it must not be called inside a transaction (see execIn).
+func (s *socialStore) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	s.mu.Lock()
+	st, ok := s.stmts[q]
+	closed := s.stmts == nil
+	s.mu.Unlock()
+	if ok {
+		return st, nil
+	}
+	if closed {
+		return nil, errors.New("the social store is closed")
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if prev, ok := s.stmts[q]; ok || s.stmts == nil {
+		st.Close() // prepared twice at once, or closed meanwhile
+		if ok {
+			return prev, nil
+		}
+		return nil, errors.New("the social store is closed")
+	}
+	s.stmts[q] = st
+	return st, nil
+}
+
+// prepareWanted prepares the statements execIn ran unprepared.
+func (s *socialStore) prepareWanted(ctx context.Context) {
+	s.mu.Lock()
+	want := s.want
+	s.want = nil
+	s.mu.Unlock()
+	for _, q := range want {
+		_, _ = s.stmt(ctx, q)
+	}
+}
+
+// row is what QueryRow returns, or the error preparing the query.
+type row interface{ Scan(dest ...any) error }
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+// queryRow runs a prepared query expected to return one row.
+func (s *socialStore) queryRow(ctx context.Context, q string, args ...any) row {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// query runs a prepared query.
+func (s *socialStore) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// execIn runs q in tx, prepared if it was prepared before. The
+// transaction holds the only connection, so a statement seen for the first
+// time runs unprepared and is prepared after the commit.
+func (s *socialStore) execIn(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	s.mu.Lock()
+	st, ok := s.stmts[q]
+	if !ok && s.stmts != nil && !slices.Contains(s.want, q) {
+		s.want = append(s.want, q)
+	}
+	s.mu.Unlock()
+	if !ok {
+		return tx.ExecContext(ctx, q, args...)
+	}
+	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+}
+
+// LookupBlock serves the log entries kept in log_entries.body to the block
+// store, and through it to bitswap, the gateway and CAR export.
+func (s *socialStore) LookupBlock(ctx context.Context, c cid.Cid) ([]byte, bool, error) {
+	if c.Prefix().Codec != activity.CodecJSON {
+		return nil, false, nil // file blocks are never log entries
+	}
+	var body []byte
+	err := s.queryRow(ctx, `SELECT body FROM log_entries WHERE cid = ?`, c.String()).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && body == nil) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return body, true, nil
+}
 
 // strings runs a query whose rows are one text column and returns them.
 func (s *socialStore) strings(ctx context.Context, q string, args ...any) ([]string, error) {
@@ -167,5 +307,6 @@ func (s *socialStore) tx(ctx context.Context, f func(*sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.prepareWanted(ctx)
 	return nil
 }

@@ -25,10 +25,10 @@ func communityOf(a *activity.Activity) string {
 // on the activity itself, never on what arrived before it, except that an
 // Undo follows the activity it undoes in the same actor's log; that is what
 // makes a rebuild from the logs give the same state.
-func applyToViews(ctx context.Context, tx *sql.Tx, e entry) error {
+func (s *socialStore) applyToViews(ctx context.Context, tx *sql.Tx, e entry) error {
 	a := e.act
 	exec := func(q string, args ...any) error {
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		if _, err := s.execIn(ctx, tx, q, args...); err != nil {
 			return fmt.Errorf("apply %s %s: %w", a.Type, e.cid, err)
 		}
 		return nil
