@@ -60,7 +60,7 @@ func WithStoreLogger(l *slog.Logger) StoreOption {
 type Store struct {
 	dir    string // "" for an in-memory store
 	log    *slog.Logger
-	root   datastore.Batching // everything: /blocks → flatfs, the rest → pebble
+	root   datastore.Batching    // everything: /blocks → flatfs, the rest → pebble
 	bs     blockstore.Blockstore // base, read through the block source if any
 	base   blockstore.Blockstore // the blocks the store owns: listed, collected
 	locker blockstore.GCLocker
