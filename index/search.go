@@ -126,10 +126,6 @@ const fuzzyMinRunes = 5
 // maxFuzzyTerms bounds the terms one word expands to.
 const maxFuzzyTerms = 64
 
-// facetAll is the size of the single facet request: every term of fFacet,
-// which Search then splits by facet name and cuts to facetSize.
-const facetAll = 1 << 20
-
 var phraseRE = regexp.MustCompile(`"([^"]*)"`)
 
 // Search runs q. Delisted and deleted things never appear.
@@ -167,32 +163,39 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("index: search: %w", err)
 	}
-	var must []query.Query
-	if plan.q != nil {
-		must = append(must, plan.q)
-	}
+	var filters []string
 	for _, f := range [][2]string{{FacetKind, q.Kind}, {FacetLicense, q.License}, {FacetSubject, q.Subject}, {FacetType, q.Type}, {FacetLevel, q.Level}, {FacetLanguage, primary(q.Language)}} {
 		if f[1] != "" {
-			must = append(must, term(fFacet, facetTerm(f[0], f[1])))
+			filters = append(filters, facetTerm(f[0], f[1]))
 		}
 	}
 	var top query.Query
 	switch {
 	case plan.text && plan.q == nil:
 		top = bleve.NewMatchNoneQuery() // words that match nothing
-	case len(must) == 0:
+	case plan.q != nil && len(filters) > 0:
+		top = &filterQuery{Query: plan.q, terms: filters}
+	case plan.q != nil:
+		top = plan.q
+	case len(filters) == 0:
 		top = anyKind() // not match-all: skip state documents
-	case len(must) == 1:
-		top = must[0]
+	case len(filters) == 1:
+		top = term(fFacet, filters[0])
 	default:
+		must := make([]query.Query, len(filters))
+		for i, f := range filters {
+			must[i] = term(fFacet, f)
+		}
 		top = bleve.NewConjunctionQuery(must...)
 	}
 
+	var facets *facetQuery
+	if q.Facets {
+		facets = &facetQuery{Query: top}
+		top = facets
+	}
 	req := bleve.NewSearchRequestOptions(top, size, from, false)
 	req.Fields = []string{fRec}
-	if q.Facets {
-		req.AddFacet(fFacet, bleve.NewFacetRequest(fFacet, facetAll))
-	}
 	// No "_id" tie-breaker: it makes bleve load the ID of every match.
 	// Ties keep the index order, stable for one snapshot.
 	switch q.Sort {
@@ -243,16 +246,17 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		hit.Snippet = ix.snippet(r.Summary, langSuffix(r.Language), plan.marks[langSuffix(r.Language)])
 		res.Hits = append(res.Hits, hit)
 	}
-	if fr := sr.Facets[fFacet]; fr != nil && fr.Terms != nil {
-		for _, t := range fr.Terms.Terms() {
-			name, v, ok := parseFacetTerm(t.Term)
+	if facets != nil {
+		if facets.err != nil {
+			return Result{}, fmt.Errorf("index: search: facets: %w", facets.err)
+		}
+		for _, t := range facets.counts {
+			name, v, ok := parseFacetTerm(t.term)
 			if !ok || len(res.Facets[name]) >= ix.cfg.facetSize {
 				continue
 			}
-			res.Facets[name] = append(res.Facets[name], FacetCount{Term: v, Count: t.Count})
+			res.Facets[name] = append(res.Facets[name], FacetCount{Term: v, Count: t.count})
 		}
-	}
-	if q.Facets {
 		for _, name := range []string{FacetKind, FacetLanguage, FacetLicense, FacetSubject, FacetType, FacetLevel} {
 			if res.Facets[name] == nil {
 				res.Facets[name] = []FacetCount{}
