@@ -23,6 +23,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/vellum/levenshtein"
 )
 
 // ErrStaleMapping reports an on-disk index built with another mapping
@@ -93,6 +94,9 @@ type Index struct {
 	analyzers  map[string]analysis.Analyzer // by language suffix, for queries and snippets
 	persistent bool                         // on disk: batches are persisted in the background
 	mu         sync.Mutex                   // serializes writers
+	// lev builds Levenshtein automata of distance 1 for fuzzy terms; the
+	// builder's tables take a moment to make, so once, on first use.
+	lev func() (*levenshtein.LevenshteinAutomatonBuilder, error)
 }
 
 type config struct {
@@ -169,6 +173,9 @@ func Open(path string, opts ...Option) (*Index, error) {
 		return nil, fmt.Errorf("index: open %q: found %q, want %q: %w", path, v, mappingVersion, ErrStaleMapping)
 	}
 	ix := &Index{bi: bi, cfg: cfg, analyzers: map[string]analysis.Analyzer{}, persistent: path != ""}
+	ix.lev = sync.OnceValues(func() (*levenshtein.LevenshteinAutomatonBuilder, error) {
+		return levenshtein.NewLevenshteinAutomatonBuilder(1, true)
+	})
 	for _, l := range fieldLangs {
 		an := bi.Mapping().AnalyzerNamed(analyzerOf(l))
 		if an == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,8 +13,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/search/query"
 	bleveindex "github.com/blevesearch/bleve_index_api"
+	"github.com/blevesearch/vellum"
 )
 
 // Query is a search request. Empty filters match everything.
@@ -388,9 +391,10 @@ func (ix *Index) plan(ctx context.Context, rd bleveindex.IndexReader, text strin
 		}
 		if exact < FuzzyBelow && utf8.RuneCountInString(w) >= fuzzyMinRunes {
 			n := 0
+			dfas := map[string]vellum.Automaton{}
 			for _, f := range fields {
 				for _, t := range analyzed[f.lang] {
-					for _, ft := range ix.fuzzyTerms(rd, f.field, t, &err) {
+					for _, ft := range ix.fuzzyTerms(rd, f.field, t, dfas, &err) {
 						if ft == t || n >= maxFuzzyTerms {
 							continue
 						}
@@ -424,10 +428,53 @@ func (ix *Index) plan(ctx context.Context, rd bleveindex.IndexReader, text strin
 	return p, nil
 }
 
-// fuzzyTerms lists the terms of field one edit away from t.
-func (ix *Index) fuzzyTerms(rd bleveindex.IndexReader, field, t string, errp *error) []string {
+// fuzzyTerms lists the terms of field one edit away from t, in order, at
+// most maxFuzzyTerms. One word is looked up in up to fifteen fields, and
+// bleve builds the Levenshtein automaton of the term again for each; on
+// a scorch snapshot the automaton is built once per term (dfas caches
+// it for one query) and run over each segment's dictionary here.
+func (ix *Index) fuzzyTerms(rd bleveindex.IndexReader, field, t string, dfas map[string]vellum.Automaton, errp *error) []string {
+	if *errp != nil {
+		return nil
+	}
+	if snap, ok := rd.(*scorch.IndexSnapshot); ok {
+		a, ok := dfas[t]
+		if !ok {
+			lb, err := ix.lev()
+			if err == nil {
+				a, err = lb.BuildDfa(t, 1)
+			}
+			if err != nil {
+				*errp = err
+				return nil
+			}
+			dfas[t] = a
+		}
+		seen := map[string]bool{}
+		for _, ss := range snap.Segments() {
+			dict, err := ss.Segment().Dictionary(field)
+			if err != nil {
+				*errp = err
+				return nil
+			}
+			it := dict.AutomatonIterator(a, nil, nil)
+			for {
+				e, err := it.Next()
+				if err != nil {
+					*errp = err
+					return nil
+				}
+				if e == nil {
+					break
+				}
+				seen[e.Term] = true
+			}
+		}
+		out := slices.Sorted(maps.Keys(seen))
+		return out[:min(len(out), maxFuzzyTerms)]
+	}
 	fr, ok := rd.(bleveindex.IndexReaderFuzzy)
-	if !ok || *errp != nil {
+	if !ok {
 		return nil
 	}
 	fd, err := fr.FieldDictFuzzy(field, t, 1, "")
