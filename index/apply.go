@@ -90,6 +90,19 @@ func (ix *Index) Apply(ctx context.Context, docs []Doc) error {
 	return ix.apply(ctx, docs, nil)
 }
 
+// RebuildBatch is how many documents a full rebuild (from empty, replaying
+// the logs) should pass to each ApplyThrough. Every batch becomes one
+// segment, and scorch's merger then rewrites segments about log10(N/batch)
+// times, so batches ten times bigger than live ingest's ~1,000 build
+// fewer segments (each with a term dictionary per field) and merge one
+// tier less: a 1M build went from 5 min 22 s to 4 min 23 s (quiet
+// machine). Durability is unchanged: each batch still carries its
+// checkpoint, so a crash loses at most unpersisted batches, which
+// Checkpoint tells the caller to replay. The cost is memory: that build
+// peaked at ~1 GiB of RSS (348 MiB with batches of 1,000), and a process
+// that opens the fresh index peaks at ~400 MiB instead of ~140 MiB.
+const RebuildBatch = 10_000
+
 // ApplyThrough is Apply that also records checkpoint (the caller's
 // position in its logs, say) in the same batch, so that after a crash
 // Checkpoint tells where the persisted index ends.

@@ -58,8 +58,10 @@ func bench1MLyceum(b *testing.B, path string) {
 	if statErr != nil {
 		g := newGenerator(3)
 		start := time.Now()
-		for i := range bench1MDocs / benchBatch {
-			if err := ix.ApplyThrough(ctx, g.batch(benchBatch), uint64(i+1)); err != nil {
+		// A full rebuild applies RebuildBatch documents per batch (see
+		// RebuildBatch); the bleve-defaults build below keeps 1,000.
+		for i := range bench1MDocs / RebuildBatch {
+			if err := ix.ApplyThrough(ctx, g.batch(RebuildBatch), uint64(i+1)); err != nil {
 				b.Fatal(err)
 			}
 		}
