@@ -134,8 +134,9 @@ func (n *Node) storeEntries(ctx context.Context, es []entry) error {
 	if len(es) == 0 {
 		return nil
 	}
+	stored := make([]entry, 0, len(es))
 	defer n.kickIndex()
-	return n.db.tx(ctx, func(tx *sql.Tx) error {
+	err := n.db.tx(ctx, func(tx *sql.Tx) error {
 		for _, e := range es {
 			if len(e.data) > activity.DefaultMaxSize {
 				return fmt.Errorf("store %s: %d bytes, more than %d", e.cid, len(e.data), activity.DefaultMaxSize)
@@ -151,9 +152,14 @@ func (n *Node) storeEntries(ctx context.Context, es []entry) error {
 			if err := n.db.applyToViews(ctx, tx, e); err != nil {
 				return err
 			}
+			stored = append(stored, e)
 		}
 		return nil
 	})
+	if err == nil && n.index != nil {
+		n.justStored.put(stored)
+	}
+	return err
 }
 
 // loadEntry reads a stored activity back from its block.

@@ -72,6 +72,7 @@ type Node struct {
 	index       *index.Index
 	indexMu     sync.Mutex
 	indexKick   chan struct{}
+	justStored  storedEntries // decoded entries on their way to the index
 	searchLimit *searchLimiter
 	pages       pageCache
 	ingested    atomic.Int64 // activities taken off ingestCh, for tests and benchmarks
@@ -177,6 +178,7 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 		}
 		n.host.Libp2p().SetStreamHandler(ProtocolLog, n.serveLogHeads)
 		n.host.Libp2p().SetStreamHandler(ProtocolSearch, n.serveSearch)
+		n.host.Libp2p().SetStreamHandler(ProtocolDeliver, n.serveDeliver)
 		if cfg.Search.Indexer {
 			if err := n.gossip.Join(TopicIndex, n.onGossip); err != nil {
 				return nil, err

@@ -151,8 +151,10 @@ func (n *Node) catchUpIndex(ctx context.Context) error {
 			if err != nil {
 				continue
 			}
-			var e entry
-			if r.body != nil {
+			e, ok := n.justStored.take(r.cid)
+			if ok {
+				err = nil
+			} else if r.body != nil {
 				e, err = decodeStored(c, r.body)
 			} else {
 				e, err = n.loadEntry(ctx, c) // stored before log entries moved into SQLite
@@ -515,4 +517,41 @@ func (n *Node) Relist(ctx context.Context, id string) error {
 	}
 	_, err = n.db.db.ExecContext(ctx, `DELETE FROM delisted WHERE id = ?`, id)
 	return err
+}
+
+// storedEntries hands the entries the ingest loop just stored, decoded, to
+// the index loop, which would otherwise decode them again from the log:
+// decoding is a tenth of what ingesting an activity costs. It holds at most
+// maxJustStored; what it drops is decoded from the log again.
+type storedEntries struct {
+	mu sync.Mutex
+	m  map[string]entry
+}
+
+const maxJustStored = 4 * indexBatch
+
+func (s *storedEntries) put(es []entry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]entry{}
+	}
+	for _, e := range es {
+		if len(s.m) >= maxJustStored {
+			// Entries the index read from the log before they were put
+			// here are never taken: start again rather than keep them.
+			clear(s.m)
+		}
+		s.m[e.cid.String()] = e
+	}
+}
+
+func (s *storedEntries) take(c string) (entry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.m[c]
+	if ok {
+		delete(s.m, c)
+	}
+	return e, ok
 }

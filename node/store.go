@@ -59,6 +59,11 @@ CREATE TABLE IF NOT EXISTS delisted (
 	reason TEXT NOT NULL,
 	at     TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS deliveries (
+	activity_cid TEXT PRIMARY KEY,
+	community    TEXT NOT NULL,
+	at           TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS blocked (
 	did    TEXT PRIMARY KEY,
 	reason TEXT NOT NULL DEFAULT ''

@@ -379,6 +379,9 @@ func (n *Node) syncLoop(ctx context.Context, interval time.Duration) {
 			only = ce.Peer
 		}
 		n.syncFollowed(ctx, only)
+		if only == "" {
+			n.redeliverUnannounced(ctx, interval)
+		}
 		if n.cfg.Search.Indexer {
 			if only != "" {
 				n.syncOrigins(ctx, only)

@@ -94,6 +94,9 @@ type Host struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	closed atomic.Bool
+
+	bootstrapFn func() []peer.AddrInfo // attached hosts: bootstrap peers, asked when dialled
+	repairEvery time.Duration          // attached hosts: how often repairLoop looks
 }
 
 // New starts a host as cfg describes it. The host runs until Close.
@@ -352,7 +355,11 @@ func (h *Host) bootstrapLoop(ctx context.Context) {
 
 func (h *Host) dialBootstrap(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, p := range h.cfg.Bootstrap {
+	peers := h.cfg.Bootstrap
+	if h.bootstrapFn != nil {
+		peers = h.bootstrapFn()
+	}
+	for _, p := range peers {
 		if p.ID == h.host.ID() || h.host.Network().Connectedness(p.ID) == network.Connected {
 			continue
 		}

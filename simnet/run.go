@@ -58,11 +58,34 @@ type Result struct {
 	ConvergeMs   float64 `json:"converge_ms,omitempty"`
 	// Extra holds the figures of one scenario kind, named.
 	Extra map[string]float64 `json:"extra,omitempty"`
+	// Missing lists the publications some feeds still lacked at the end,
+	// and Stragglers the nodes that lacked some.
+	Missing    []MissingPublication `json:"missing,omitempty"`
+	Stragglers []Straggler          `json:"stragglers,omitempty"`
 
 	// For the plots.
 	Latencies      []float64 `json:"latencies_ms,omitempty"`        // every delivery
 	DeliveryTimes  []float64 `json:"delivery_times_ms,omitempty"`   // since the run began
 	BytesSentNodes []int64   `json:"bytes_sent_per_node,omitempty"` // during the run
+}
+
+// MissingPublication is a publication that did not reach every feed: who
+// published it and how many nodes lack it, to tell a post that never left
+// its author from one that reached most nodes but not all.
+type MissingPublication struct {
+	ID        string `json:"id"`
+	Publisher int    `json:"publisher"`
+	MissingOn int    `json:"missing_on"`
+	Nodes     []int  `json:"nodes,omitempty"` // the first few that lack it
+}
+
+// Straggler is a node whose feed lacked publications at the end, with what
+// it was connected to then.
+type Straggler struct {
+	Node       int `json:"node"`
+	Lacks      int `json:"lacks"`
+	Peers      int `json:"peers"`       // connected peers
+	TopicPeers int `json:"topic_peers"` // of those, known in the community's topic
 }
 
 // Progress receives what the simulator is doing: a phase and how far it is.
@@ -315,11 +338,21 @@ func (s *Sim) publishAll(ctx context.Context, sched []pub, tag string, progress 
 					Community: s.community,
 				})
 			}
-			if !s.use(p.node, publish) && !s.use(0, publish) {
-				err = fmt.Errorf("node %d and node 0 are down", p.node)
+			by := p.node
+			if !s.use(p.node, publish) {
+				by = 0
+				if !s.use(0, publish) {
+					err = fmt.Errorf("node %d and node 0 are down", p.node)
+				}
 			}
 			if err == nil {
 				ids[j] = res.ID
+				s.pubMu.Lock()
+				if s.publisher == nil {
+					s.publisher = map[string]int{}
+				}
+				s.publisher[res.ID] = by
+				s.pubMu.Unlock()
 			}
 			errs <- err
 		}(j, p)
@@ -356,6 +389,10 @@ func (s *Sim) runPropagation(ctx context.Context, r *Result, progress Progress) 
 func (s *Sim) finalConverge(ctx context.Context, r *Result, ids []string, progress Progress) error {
 	d, c, err := s.converge(ctx, ids, all(s.sc.Nodes)[1:], progress)
 	r.ConvergeMs, r.Completeness = ms(d), c
+	if c < 1 {
+		r.Missing = s.missing(ctx, ids, all(s.sc.Nodes)[1:])
+		r.Stragglers = s.stragglers
+	}
 	return err
 }
 
@@ -391,6 +428,50 @@ func (s *Sim) completeness(ctx context.Context, ids []string, nodes []int) float
 // converge polls until every listed node's feed holds every publication,
 // or the scenario's Converge time passes; it returns the time taken (-1
 // if never) and the final completeness.
+// missing lists the publications of ids that some of nodes lack.
+func (s *Sim) missing(ctx context.Context, ids []string, nodes []int) []MissingPublication {
+	lack := map[string][]int{}
+	for _, i := range nodes {
+		s.use(i, func(n *node.Node) {
+			feed, err := n.Feed(ctx, len(ids)+1000)
+			if err != nil {
+				return
+			}
+			have := map[string]bool{}
+			for _, f := range feed {
+				have[f.ResourceID] = true
+			}
+			for _, id := range ids {
+				if !have[id] {
+					lack[id] = append(lack[id], i)
+				}
+			}
+		})
+	}
+	lacks := map[int]int{}
+	for _, l := range lack {
+		for _, i := range l {
+			lacks[i]++
+		}
+	}
+	for i, k := range lacks {
+		s.use(i, func(n *node.Node) {
+			s.stragglers = append(s.stragglers, Straggler{Node: i, Lacks: k, Peers: len(n.Host().Libp2p().Network().Peers()),
+				TopicPeers: len(n.GossipTopicPeers(node.TopicOfGroup(s.community)))})
+		})
+	}
+	sort.Slice(s.stragglers, func(a, b int) bool { return s.stragglers[a].Node < s.stragglers[b].Node })
+	var out []MissingPublication
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	for _, id := range ids {
+		if l := lack[id]; len(l) > 0 {
+			out = append(out, MissingPublication{ID: id, Publisher: s.publisher[id], MissingOn: len(l), Nodes: l[:min(len(l), 10)]})
+		}
+	}
+	return out
+}
+
 func (s *Sim) converge(ctx context.Context, ids []string, nodes []int, progress Progress) (time.Duration, float64, error) {
 	start := time.Now()
 	limit := s.sc.Converge.D()
@@ -495,6 +576,10 @@ func (s *Sim) runChurn(ctx context.Context, r *Result, progress Progress) error 
 	r.Extra["restarts"] = float64(restarts)
 	d, c, err := s.converge(ctx, ids, all(s.sc.Nodes)[1:], progress)
 	r.ConvergeMs, r.Completeness = ms(d), c
+	if c < 1 {
+		r.Missing = s.missing(ctx, ids, all(s.sc.Nodes)[1:])
+		r.Stragglers = s.stragglers
+	}
 	return err
 }
 
@@ -553,6 +638,10 @@ func (s *Sim) runPartition(ctx context.Context, r *Result, progress Progress) er
 	d, c, err := s.converge(ctx, ids, all(s.sc.Nodes)[1:], progress)
 	r.Completeness = c
 	r.ConvergeMs = ms(d)
+	if c < 1 {
+		r.Missing = s.missing(ctx, ids, all(s.sc.Nodes)[1:])
+		r.Stragglers = s.stragglers
+	}
 	if d >= 0 {
 		r.Extra["converge_after_heal_ms"] = ms(time.Since(healed))
 	}

@@ -108,6 +108,11 @@ type Sim struct {
 
 	community string // the community every node follows (on node 0)
 	origin    string // its full address, for Follow
+
+	pubMu     sync.Mutex
+	publisher map[string]int // which node published each resource
+
+	stragglers []Straggler // filled by missing
 }
 
 type simNode struct {
@@ -356,7 +361,7 @@ func (s *Sim) StartNode(ctx context.Context, i int) error {
 		repo.Close()
 		return err
 	}
-	ph, err := p2p.Attach(h, s.log)
+	ph, err := p2p.Attach(h, s.log, p2p.WithBootstrapFunc(func() []peer.AddrInfo { return s.neighbourAddrs(i) }))
 	if err != nil {
 		h.Close()
 		repo.Close()
@@ -452,6 +457,20 @@ func (s *Sim) reconnect(ctx context.Context, i int) {
 		}(j)
 	}
 	wg.Wait()
+}
+
+// neighbourAddrs are the addresses of node i's topology neighbours that
+// are up: its bootstrap list, which its host dials again whenever it has
+// few peers (a node that came back while its neighbours were down, or
+// whose dials timed out, would otherwise stay alone).
+func (s *Sim) neighbourAddrs(i int) []peer.AddrInfo {
+	var out []peer.AddrInfo
+	for _, j := range s.adj[i] {
+		if h := s.libp2pHost(j); h != nil {
+			out = append(out, peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()})
+		}
+	}
+	return out
 }
 
 // libp2pHost is node i's host, nil while down.
