@@ -116,6 +116,12 @@ const indexBatch = 2000
 // the batch that indexed it, so that the two never disagree after a
 // crash (see index.Open).
 func (n *Node) catchUpIndex(ctx context.Context) error {
+	return n.catchUpIndexBy(ctx, indexBatch)
+}
+
+// catchUpIndexBy is catchUpIndex feeding the index size entries at a
+// time: a rebuild uses index.RebuildBatch, which builds fewer segments.
+func (n *Node) catchUpIndexBy(ctx context.Context, size int) error {
 	n.indexMu.Lock()
 	defer n.indexMu.Unlock()
 	done, err := n.index.Checkpoint()
@@ -123,7 +129,7 @@ func (n *Node) catchUpIndex(ctx context.Context) error {
 		return fmt.Errorf("index catch-up: %w", err)
 	}
 	for {
-		rows, err := n.db.query(ctx, `SELECT rowid, cid, body FROM log_entries WHERE rowid > ? ORDER BY rowid LIMIT ?`, done, indexBatch)
+		rows, err := n.db.query(ctx, `SELECT rowid, cid, body FROM log_entries WHERE rowid > ? ORDER BY rowid LIMIT ?`, done, size)
 		if err != nil {
 			return fmt.Errorf("index catch-up: %w", err)
 		}
@@ -216,7 +222,7 @@ func (n *Node) RebuildIndex(ctx context.Context) (int, error) {
 	}
 	n.index = ix
 	n.indexMu.Unlock()
-	if err := n.catchUpIndex(ctx); err != nil {
+	if err := n.catchUpIndexBy(ctx, index.RebuildBatch); err != nil {
 		return 0, err
 	}
 	if err := n.redelist(ctx); err != nil {
