@@ -15,19 +15,7 @@ import (
 // and a word with two filters.
 func TestFacetsCountLikeBleve(t *testing.T) {
 	backends(t, func(t *testing.T, open func() *Index) {
-		ix := open()
-		g := newGenerator(11)
-		var first string
-		for range 4 {
-			docs := g.batch(300)
-			if first == "" {
-				first = docs[0].CID
-			}
-			MustApply(t, ix, docs...)
-		}
-		if err := ix.Delist(context.Background(), first, "spam"); err != nil {
-			t.Fatal(err)
-		}
+		ix := fourSegmentsOneDelisted(t, open(), 11)
 		lic := term(fFacet, facetTerm(FacetLicense, "CC-BY-4.0"))
 		lvl := term(fFacet, facetTerm(FacetLevel, "2"))
 		word := term(fSummary+"en", "fraction")
@@ -68,19 +56,7 @@ func TestFacetsCountLikeBleve(t *testing.T) {
 // documents a conjunction of the query and the filter terms matches.
 func TestFiltersMatchLikeAConjunction(t *testing.T) {
 	backends(t, func(t *testing.T, open func() *Index) {
-		ix := open()
-		g := newGenerator(12)
-		var first string
-		for range 4 {
-			docs := g.batch(300)
-			if first == "" {
-				first = docs[0].CID
-			}
-			MustApply(t, ix, docs...)
-		}
-		if err := ix.Delist(context.Background(), first, "spam"); err != nil {
-			t.Fatal(err)
-		}
+		ix := fourSegmentsOneDelisted(t, open(), 12)
 		word := term(fSummary+"en", "fraction")
 		for name, filters := range map[string][]string{
 			"one filter":              {facetTerm(FacetLicense, "CC-BY-4.0")},
@@ -112,4 +88,23 @@ func TestFiltersMatchLikeAConjunction(t *testing.T) {
 			})
 		}
 	})
+}
+
+// fourSegmentsOneDelisted fills ix with four batches of 300 generated
+// resources (four segments) and delists the first one.
+func fourSegmentsOneDelisted(t *testing.T, ix *Index, seed uint64) *Index {
+	t.Helper()
+	g := newGenerator(seed)
+	var first string
+	for range 4 {
+		docs := g.batch(300)
+		if first == "" {
+			first = docs[0].CID
+		}
+		MustApply(t, ix, docs...)
+	}
+	if err := ix.Delist(context.Background(), first, "spam"); err != nil {
+		t.Fatal(err)
+	}
+	return ix
 }
