@@ -156,20 +156,26 @@ func (n *Node) community(ctx context.Context, ref string) (string, error) {
 
 // latestVersion reads the newest version of a resource.
 func (n *Node) latestVersion(ctx context.Context, id string) (*activity.Activity, string, error) {
-	var body []byte
 	var c string
-	err := n.db.db.QueryRowContext(ctx, `SELECT body, activity_cid FROM versions WHERE resource_id = ? ORDER BY version DESC LIMIT 1`, id).Scan(&body, &c)
+	err := n.db.db.QueryRowContext(ctx, `SELECT activity_cid FROM versions WHERE resource_id = ? ORDER BY version DESC LIMIT 1`, id).Scan(&c)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", &Error{Kind: KindNotFound, Msg: fmt.Sprintf("no resource %s known here", id)}
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	a, err := activity.Decode(body)
+	// The activity's bytes are its log entry's (versions.body holds them
+	// only in repos made before log entries moved into lyceum.db, where
+	// the block store still has them too).
+	ac, err := cid.Decode(c)
+	if err != nil {
+		return nil, "", fmt.Errorf("resource %s: version %q: %w", id, c, err)
+	}
+	e, err := n.loadEntry(ctx, ac)
 	if err != nil {
 		return nil, "", fmt.Errorf("resource %s: %w", id, err)
 	}
-	return a, c, nil
+	return e.act, c, nil
 }
 
 // UpdateResource publishes a new version of a resource, linked to the

@@ -98,6 +98,8 @@ CREATE TABLE IF NOT EXISTS versions (
 	language     TEXT NOT NULL,
 	derived_from TEXT NOT NULL DEFAULT '',
 	published    TEXT NOT NULL,
+	-- body is empty: the activity is log_entries.body. Repos made before
+	-- log entries moved into lyceum.db have it here too.
 	body         BLOB NOT NULL,
 	PRIMARY KEY (resource_id, version)
 );

@@ -63,9 +63,9 @@ func (s *socialStore) applyToViews(ctx context.Context, tx *sql.Tx, e entry) err
 				return err
 			}
 			return exec(`INSERT OR IGNORE INTO versions (resource_id, version, activity_cid, actor, title, media_cid, url, license, language, derived_from, published, body)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
 				id, r.Version, e.cid.String(), a.Actor, r.Title, r.Media.CID, r.Media.URL, r.License, r.Language,
-				strings.Join(r.DerivedFrom, " "), a.Published.UTC().Format(time.RFC3339Nano), e.data)
+				strings.Join(r.DerivedFrom, " "), a.Published.UTC().Format(time.RFC3339Nano))
 		}
 	case activity.TypeDelete:
 		target := a.Object.Ref
