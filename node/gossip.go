@@ -410,17 +410,23 @@ func (c *pageCache) take(did string) [][]byte {
 }
 
 // announce gossips a local activity on its actor's topic, its community's
-// topic and the index topic. It never waits for a DHT provide.
+// topic and the index topic. A community's Announce goes on its community
+// topic only, not on its actor topic too: whoever follows a community
+// listens on both, so the second copy doubled the community's traffic and
+// every member's validation work (simnet measured it). It never waits for
+// a DHT provide.
 func (n *Node) announce(e entry) {
 	if n.gossip == nil {
 		return
 	}
-	topics := []string{TopicOfActor(e.act.Actor), TopicIndex}
-	if g := communityOf(e.act); g != "" {
-		topics = append(topics, TopicOfGroup(g))
-	}
+	var topics []string
 	if e.act.Type == activity.TypeAnnounce {
-		topics = append(topics, TopicOfGroup(e.act.Actor))
+		topics = []string{TopicOfGroup(e.act.Actor), TopicIndex}
+	} else {
+		topics = []string{TopicOfActor(e.act.Actor), TopicIndex}
+		if g := communityOf(e.act); g != "" {
+			topics = append(topics, TopicOfGroup(g))
+		}
 	}
 	for _, t := range topics {
 		if err := n.gossip.Publish(n.ctx, t, e.data); err != nil {

@@ -14,7 +14,8 @@ import (
 // NewHost starts a libp2p host for node i on the fabric: the fabric's
 // transport only, plaintext security and yamux (the simulated links need
 // no encryption, and the CPU goes to the protocol), no resource or
-// connection limits, no relay, no metrics.
+// connection limits, no relay, no metrics but the fabric's byte counts
+// by protocol.
 func (f *Fabric) NewHost(i int, key crypto.PrivKey) (host.Host, error) {
 	h, err := libp2p.New(
 		libp2p.Identity(key),
@@ -28,6 +29,7 @@ func (f *Fabric) NewHost(i int, key crypto.PrivKey) (host.Host, error) {
 		libp2p.ConnectionManager(connmgr.NullConnMgr{}),
 		libp2p.DisableRelay(),
 		libp2p.DisableMetrics(),
+		libp2p.BandwidthReporter(f.streams),
 		libp2p.DisableIdentifyAddressDiscovery(),
 		libp2p.UserAgent("lyceum-sim"),
 	)

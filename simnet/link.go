@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/metrics"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/transport"
@@ -50,6 +51,11 @@ type Fabric struct {
 
 	scale atomic.Uint64 // math.Float64bits of the latency multiplier
 
+	// streams counts what every host wrote to its streams, by protocol
+	// (libp2p's own accounting, given to each host as its bandwidth
+	// reporter).
+	streams *metrics.BandwidthCounter
+
 	mu        sync.Mutex
 	listeners map[string]*listener // by "ip:port"
 	groups    map[int]int          // partition group per node; absent = 0
@@ -61,7 +67,7 @@ type Fabric struct {
 // node a to node b (it must be deterministic), uplink bounds what each
 // node sends per second (0 = unlimited), seed drives the loss draws.
 func NewFabric(link func(a, b int) LinkParams, uplink int64, seed uint64) *Fabric {
-	f := &Fabric{link: link, uplink: uplink, seed: seed,
+	f := &Fabric{link: link, uplink: uplink, seed: seed, streams: metrics.NewBandwidthCounter(),
 		listeners: map[string]*listener{}, groups: map[int]int{},
 		conns: map[*pipeConn]struct{}{}, eps: map[int]*endpoint{}}
 	f.SetScale(1)
@@ -108,6 +114,18 @@ func (f *Fabric) endpoint(i int) *endpoint {
 // BytesSent counts what node i wrote to its links (all protocols,
 // handshakes included).
 func (f *Fabric) BytesSent(i int) int64 { return f.endpoint(i).sent.Load() }
+
+// SentByProtocol counts what all the hosts wrote to their streams, by
+// protocol ID ("" for the bytes written before a protocol is agreed). The
+// links carry these plus the connections' own bytes (handshakes, yamux
+// frames and window updates).
+func (f *Fabric) SentByProtocol() map[string]int64 {
+	out := map[string]int64{}
+	for p, st := range f.streams.GetBandwidthByProtocol() {
+		out[string(p)] = st.TotalOut
+	}
+	return out
+}
 
 // BytesReceived counts what node i read from its links.
 func (f *Fabric) BytesReceived(i int) int64 { return f.endpoint(i).recv.Load() }

@@ -44,6 +44,12 @@ type Result struct {
 	// counts only gossip message copies sent.
 	WireBytesPerPayload float64 `json:"wire_bytes_per_payload"`
 	DataBytesPerPayload float64 `json:"data_bytes_per_payload"`
+	// WireByProtocol splits WireBytesPerPayload by libp2p protocol, also
+	// over the payload bytes delivered; "connections" is what the links
+	// carried beyond the streams (handshakes, yamux frames and window
+	// updates), "negotiation" what streams sent before a protocol was
+	// agreed.
+	WireByProtocol map[string]float64 `json:"wire_by_protocol,omitempty"`
 	// CPUPerDelivery is the process's CPU time during the run over the
 	// deliveries (every protocol's work included).
 	CPUPerDeliveryMs float64          `json:"cpu_per_delivery_ms"`
@@ -139,6 +145,7 @@ func RunVariant(ctx context.Context, sc Scenario, v Variant, progress Progress) 
 	}
 	s.col.reset()
 	sent0 := s.bytesSent()
+	proto0 := s.fabric.SentByProtocol()
 	cpu0 := cpuTime()
 	start := time.Now()
 	switch sc.Kind {
@@ -168,8 +175,34 @@ func RunVariant(ctx context.Context, sc Scenario, v Variant, progress Progress) 
 		wire += r.BytesSentNodes[i]
 	}
 	s.gossipFigures(r, start, wire)
+	r.splitWire(wire, proto0, s.fabric.SentByProtocol())
 	r.unscale(k)
 	return r, nil
+}
+
+// splitWire fills WireByProtocol from the stream counts before and after
+// the run; wire is every byte the links carried.
+func (r *Result) splitWire(wire int64, before, after map[string]int64) {
+	if r.WireBytesPerPayload <= 0 {
+		return
+	}
+	payload := float64(wire) / r.WireBytesPerPayload
+	r.WireByProtocol = map[string]float64{}
+	var streams int64
+	for p, n := range after {
+		d := n - before[p]
+		if d <= 0 {
+			continue
+		}
+		streams += d
+		if p == "" {
+			p = "negotiation"
+		}
+		r.WireByProtocol[p] = float64(d) / payload
+	}
+	if rest := wire - streams; rest > 0 {
+		r.WireByProtocol["connections"] = float64(rest) / payload
+	}
 }
 
 // unscale divides the simulated times by the time scale k.
@@ -272,6 +305,11 @@ func (s *Sim) gossipFigures(r *Result, start time.Time, wire int64) {
 	if payload > 0 {
 		r.WireBytesPerPayload = float64(wire) / float64(payload)
 		r.DataBytesPerPayload = float64(c.dataSent.Load()) / float64(payload)
+		for i, name := range rpcPartNames {
+			if n := c.rpcSent[i].Load(); n > 0 {
+				r.Extra["gossip_"+name+"_per_payload"] = float64(n) / float64(payload)
+			}
+		}
 	}
 	if len(c.rejects) > 0 {
 		r.Rejected = map[string]int64{}
@@ -380,7 +418,42 @@ func (s *Sim) runPropagation(ctx context.Context, r *Result, progress Progress) 
 	if err := s.sleep(ctx, s.sc.Settle.D()); err != nil {
 		return err
 	}
+	s.honestScores(r)
 	return s.finalConverge(ctx, r, ids, progress)
+}
+
+// honestScores records what the nodes think of each other when every node
+// is honest: a negative score here is a scoring parameter punishing honest
+// behaviour, and a graylisted honest peer's messages are ignored.
+func (s *Sim) honestScores(r *Result) {
+	var pairs, negative, gossipOff, graylisted float64
+	minScore := 0.0
+	for i := 0; i < s.sc.Nodes; i++ {
+		n := s.Node(i)
+		if n == nil {
+			continue
+		}
+		for _, sc := range n.GossipPeerScores() {
+			pairs++
+			minScore = min(minScore, sc)
+			if sc < 0 {
+				negative++
+			}
+			if sc < -100 { // p2p's gossip threshold
+				gossipOff++
+			}
+			if sc < -400 { // p2p's graylist threshold
+				graylisted++
+			}
+		}
+	}
+	if pairs == 0 {
+		return // scoring off
+	}
+	r.Extra["honest_scores_negative"] = negative / pairs
+	r.Extra["honest_scores_below_gossip"] = gossipOff / pairs
+	r.Extra["honest_scores_graylisted"] = graylisted / pairs
+	r.Extra["honest_score_min"] = minScore
 }
 
 // finalConverge records how long after the load every feed (but the

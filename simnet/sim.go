@@ -32,34 +32,51 @@ type Variant struct {
 	// FloodPublish and Scoring override Lyceum's defaults (both on).
 	FloodPublish *bool `toml:"flood_publish" json:"flood_publish,omitempty"`
 	Scoring      *bool `toml:"scoring" json:"scoring,omitempty"`
-	// Mesh degrees; 0 = go-libp2p-pubsub's default (6, 5, 12, 6).
+	// PubsubParams starts from go-libp2p-pubsub's default parameters
+	// (D=6, Dlo=5, Dhi=12, Dout=2) instead of Lyceum's
+	// (p2p.DefaultGossipParams: D=4, Dlo=3, Dhi=6, Dout=1).
+	PubsubParams bool `toml:"pubsub_params" json:"pubsub_params,omitempty"`
+	// Mesh degrees; 0 keeps the base parameters'.
 	D     int `toml:"d" json:"d,omitempty"`
 	Dlo   int `toml:"dlo" json:"dlo,omitempty"`
 	Dhi   int `toml:"dhi" json:"dhi,omitempty"`
 	Dlazy int `toml:"dlazy" json:"dlazy,omitempty"`
+	// Dout is the outbound quota; pubsub wants it below Dlo and D/2.
+	Dout int `toml:"dout" json:"dout,omitempty"`
 	// IDontWantThreshold: messages at least this large trigger IDONTWANT;
 	// 0 = the default (1 KiB).
 	IDontWantThreshold int `toml:"idontwant_threshold" json:"idontwant_threshold,omitempty"`
+}
+
+// params are v's GossipSub parameters, with the timers slowed down k
+// times.
+func (v Variant) params(k float64) pubsub.GossipSubParams {
+	p := p2p.DefaultGossipParams()
+	if v.PubsubParams {
+		p = pubsub.DefaultGossipSubParams()
+	}
+	for _, o := range []struct {
+		to   *int
+		from int
+	}{{&p.D, v.D}, {&p.Dlo, v.Dlo}, {&p.Dhi, v.Dhi}, {&p.Dlazy, v.Dlazy}, {&p.Dout, v.Dout},
+		{&p.IDontWantMessageThreshold, v.IDontWantThreshold}} {
+		if o.from != 0 {
+			*o.to = o.from
+		}
+	}
+	if k > 1 {
+		for _, x := range []*time.Duration{&p.HeartbeatInitialDelay, &p.HeartbeatInterval, &p.FanoutTTL, &p.PruneBackoff,
+			&p.UnsubscribeBackoff, &p.GraftFloodThreshold, &p.IWantFollowupTime} {
+			*x = time.Duration(float64(*x) * k)
+		}
+	}
+	return p
 }
 
 // gossip applies v to a node's gossip configuration; k slows GossipSub's
 // timers down with the simulation (Scenario.TimeScale).
 func (v Variant) gossip(tr pubsub.RawTracer, k float64) func(*p2p.GossipConfig) {
 	return func(c *p2p.GossipConfig) {
-		defer func() {
-			if k <= 1 {
-				return
-			}
-			if c.Params == nil {
-				p := p2p.DefaultGossipParams()
-				c.Params = &p
-			}
-			p := c.Params
-			for _, x := range []*time.Duration{&p.HeartbeatInitialDelay, &p.HeartbeatInterval, &p.FanoutTTL, &p.PruneBackoff,
-				&p.UnsubscribeBackoff, &p.GraftFloodThreshold, &p.IWantFollowupTime} {
-				*x = time.Duration(float64(*x) * k)
-			}
-		}()
 		c.Tracer = tr
 		if v.FloodPublish != nil {
 			c.NoFloodPublish = !*v.FloodPublish
@@ -67,25 +84,8 @@ func (v Variant) gossip(tr pubsub.RawTracer, k float64) func(*p2p.GossipConfig) 
 		if v.Scoring != nil {
 			c.NoScoring = !*v.Scoring
 		}
-		if v.D|v.Dlo|v.Dhi|v.Dlazy|v.IDontWantThreshold != 0 {
-			p := p2p.DefaultGossipParams()
-			if v.D != 0 {
-				p.D = v.D
-			}
-			if v.Dlo != 0 {
-				p.Dlo = v.Dlo
-			}
-			if v.Dhi != 0 {
-				p.Dhi = v.Dhi
-			}
-			if v.Dlazy != 0 {
-				p.Dlazy = v.Dlazy
-			}
-			if v.IDontWantThreshold != 0 {
-				p.IDontWantMessageThreshold = v.IDontWantThreshold
-			}
-			c.Params = &p
-		}
+		p := v.params(k)
+		c.Params = &p
 	}
 }
 

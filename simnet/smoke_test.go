@@ -2,6 +2,8 @@ package simnet
 
 import (
 	"context"
+	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -56,6 +58,28 @@ func TestSmokePropagation(t *testing.T) {
 	r := runSmoke(t, KindPropagation, 1)
 	if r.Messages < r.Published || r.DeliveryRatio < 0.5 {
 		t.Errorf("%d publications, %d messages, gossip delivery ratio %.3f", r.Published, r.Messages, r.DeliveryRatio)
+	}
+	// The split by protocol adds up to the whole, and GossipSub carries
+	// at least the message copies.
+	var sum, gossip float64
+	for p, x := range r.WireByProtocol {
+		sum += x
+		if strings.HasPrefix(p, "/meshsub/") {
+			gossip += x
+		}
+	}
+	if math.Abs(sum-r.WireBytesPerPayload) > 0.01*r.WireBytesPerPayload {
+		t.Errorf("wire by protocol %v adds up to %.3f, want %.3f", r.WireByProtocol, sum, r.WireBytesPerPayload)
+	}
+	// Every node here follows the community only: a copy of its messages
+	// on another topic is a message sent twice (a community's Announce
+	// once went out on its actor topic too, and the copy that arrived
+	// first kept the other from being forwarded).
+	if x := r.Extra["gossip_other_topics_per_payload"]; x > 0.05 {
+		t.Errorf("%.2f× the payload went out on other topics", x)
+	}
+	if gossip < r.DataBytesPerPayload {
+		t.Errorf("GossipSub sent %.2f× the payload, less than the message copies alone (%.2f×): %v", gossip, r.DataBytesPerPayload, r.WireByProtocol)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	"google.golang.org/protobuf/proto"
 )
 
 // collector gathers GossipSub events from every node's tracer: the first
@@ -23,8 +24,12 @@ type collector struct {
 	delivers map[string]map[int]time.Time
 	rejects  map[string]int64 // reason -> count
 
-	dups      atomic.Int64
-	dataSent  atomic.Int64 // message payload bytes sent, measured topic
+	dups     atomic.Int64
+	dataSent atomic.Int64 // message payload bytes sent, measured topic
+	// rpcSent splits the RPCs' bytes: message payloads of other topics,
+	// message envelopes (author, seqno, signature, topic), and control
+	// messages by kind. Protobuf framing is left out.
+	rpcSent   [rpcParts]atomic.Int64
 	delivered atomic.Int64
 	perNode   []nodeCounters
 }
@@ -62,6 +67,9 @@ func (c *collector) reset() {
 	c.mu.Unlock()
 	c.dups.Store(0)
 	c.dataSent.Store(0)
+	for i := range c.rpcSent {
+		c.rpcSent[i].Store(0)
+	}
 	c.delivered.Store(0)
 }
 
@@ -150,6 +158,57 @@ func (t tracer) SendRPC(rpc *pubsub.RPC, p peer.ID) {
 	}
 	if n > 0 {
 		t.c.dataSent.Add(n)
+	}
+	t.countRPC(rpc)
+}
+
+// The parts of GossipSub's RPCs that collector.rpcSent counts.
+const (
+	rpcOtherTopics = iota
+	rpcEnvelope
+	rpcIHave
+	rpcIWant
+	rpcIDontWant
+	rpcGraftPrune
+	rpcSubscriptions
+	rpcParts
+)
+
+var rpcPartNames = [rpcParts]string{"other_topics", "envelope", "ihave", "iwant", "idontwant", "graft_prune", "subscriptions"}
+
+func (t tracer) countRPC(rpc *pubsub.RPC) {
+	topic := *t.c.topic.Load()
+	var parts [rpcParts]int
+	for _, m := range rpc.GetPublish() {
+		if m.GetTopic() != topic {
+			parts[rpcOtherTopics] += len(m.GetData())
+		}
+		parts[rpcEnvelope] += proto.Size(m) - len(m.GetData())
+	}
+	for _, s := range rpc.GetSubscriptions() {
+		parts[rpcSubscriptions] += proto.Size(s)
+	}
+	if ctl := rpc.GetControl(); ctl != nil {
+		for _, x := range ctl.GetIhave() {
+			parts[rpcIHave] += proto.Size(x)
+		}
+		for _, x := range ctl.GetIwant() {
+			parts[rpcIWant] += proto.Size(x)
+		}
+		for _, x := range ctl.GetIdontwant() {
+			parts[rpcIDontWant] += proto.Size(x)
+		}
+		for _, x := range ctl.GetGraft() {
+			parts[rpcGraftPrune] += proto.Size(x)
+		}
+		for _, x := range ctl.GetPrune() {
+			parts[rpcGraftPrune] += proto.Size(x)
+		}
+	}
+	for i, n := range parts {
+		if n > 0 {
+			t.c.rpcSent[i].Add(int64(n))
+		}
 	}
 }
 

@@ -335,6 +335,18 @@ func printTable(w io.Writer, rs []*simnet.Result) {
 			}
 			fmt.Fprintf(w, "%s: %s\n", r.Variant.Name, strings.Join(parts, " "))
 		}
+		if len(r.WireByProtocol) > 0 {
+			keys := make([]string, 0, len(r.WireByProtocol))
+			for k := range r.WireByProtocol {
+				keys = append(keys, k)
+			}
+			sort.Slice(keys, func(i, j int) bool { return r.WireByProtocol[keys[i]] > r.WireByProtocol[keys[j]] })
+			var parts []string
+			for _, k := range keys {
+				parts = append(parts, fmt.Sprintf("%s %.2f", k, r.WireByProtocol[k]))
+			}
+			fmt.Fprintf(w, "%s: wire/payload by protocol: %s\n", r.Variant.Name, strings.Join(parts, ", "))
+		}
 		fmt.Fprintf(w, "%s: setup %.1f s, run %.1f s, CPU %.1f s\n", r.Variant.Name, r.SetupSeconds, r.RunSeconds, r.CPUSeconds)
 	}
 }
