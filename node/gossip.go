@@ -102,7 +102,7 @@ func (n *Node) validate(ctx context.Context, from peer.ID, topic string, data []
 		n.rejected.inc(ReasonBlocked)
 		return p2p.Reject, nil
 	}
-	have, _, err := n.hasEntry(ctx, e.act, e.cid)
+	have, _, err := n.hasEntryOn(ctx, e.act, e.cid, true)
 	if err == nil && have {
 		if from != n.host.ID() && time.Since(e.act.Published) > replayAge {
 			n.rejected.inc(ReasonReplayed)
@@ -116,7 +116,7 @@ func (n *Node) validate(ctx context.Context, from peer.ID, topic string, data []
 
 func (n *Node) isBlocked(ctx context.Context, did string) bool {
 	var k int
-	_ = n.db.queryRow(ctx, `SELECT count(*) FROM blocked WHERE did = ?`, did).Scan(&k)
+	_ = n.db.readRow(ctx, `SELECT count(*) FROM blocked WHERE did = ?`, did).Scan(&k)
 	return k > 0
 }
 

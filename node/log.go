@@ -109,8 +109,19 @@ func (n *Node) contiguous(ctx context.Context, did string) (uint64, error) {
 // hasEntry reports whether an activity is stored, and whether another one
 // holds its actor's seq (a fork).
 func (n *Node) hasEntry(ctx context.Context, a *activity.Activity, c cid.Cid) (have bool, fork bool, err error) {
+	return n.hasEntryOn(ctx, a, c, false)
+}
+
+// hasEntryOn is hasEntry, on the read pool if read (for the validators,
+// which must not wait for the ingest loop's transaction).
+func (n *Node) hasEntryOn(ctx context.Context, a *activity.Activity, c cid.Cid, read bool) (have bool, fork bool, err error) {
+	const q = `SELECT cid FROM log_entries WHERE actor = ? AND seq = ?`
 	var stored string
-	err = n.db.queryRow(ctx, `SELECT cid FROM log_entries WHERE actor = ? AND seq = ?`, a.Actor, a.Seq).Scan(&stored)
+	if read {
+		err = n.db.readRow(ctx, q, a.Actor, a.Seq).Scan(&stored)
+	} else {
+		err = n.db.queryRow(ctx, q, a.Actor, a.Seq).Scan(&stored)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, false, nil
 	}

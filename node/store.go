@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -24,10 +25,16 @@ import (
 //     likes, deletions), which `repair --rebuild-views` drops and replays.
 type socialStore struct {
 	db *sql.DB
+	// read is a small pool of query-only connections for the gossip
+	// validators: they check messages while the ingest loop's
+	// transaction holds db's only connection. WAL gives each read the
+	// last commit.
+	read *sql.DB
 
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt // the hot statements, prepared once
-	want  []string             // statements execIn met, to prepare after the commit
+	mu        sync.Mutex
+	stmts     map[string]*sql.Stmt // the hot statements, prepared once
+	readStmts map[string]*sql.Stmt // the same, on read
+	want      []string             // statements execIn met, to prepare after the commit
 }
 
 // viewTables are dropped and refilled by RebuildViews.
@@ -154,7 +161,17 @@ func openSocialStore(path string) (*socialStore, error) {
 		db.Close()
 		return nil, fmt.Errorf("upgrade %s: %w", path, err)
 	}
-	return &socialStore{db: db, stmts: map[string]*sql.Stmt{}}, nil
+	read, err := sql.Open("sqlite", "file:"+path+"?_pragma=query_only(true)&_pragma=busy_timeout(10000)")
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s for reading: %w", path, err)
+	}
+	// pubsub runs validators on as many goroutines as there are cores;
+	// connections open on demand and at most two stay idle (the
+	// simulator runs hundreds of nodes in one process).
+	read.SetMaxOpenConns(runtime.GOMAXPROCS(0))
+	read.SetMaxIdleConns(2)
+	return &socialStore{db: db, read: read, stmts: map[string]*sql.Stmt{}, readStmts: map[string]*sql.Stmt{}}, nil
 }
 
 // addLogBodies adds the body column to a log_entries table made before
@@ -178,18 +195,30 @@ func (s *socialStore) Close() error {
 	for _, st := range s.stmts {
 		st.Close()
 	}
-	s.stmts = nil
+	for _, st := range s.readStmts {
+		st.Close()
+	}
+	s.stmts, s.readStmts = nil, nil
 	s.mu.Unlock()
-	return s.db.Close()
+	return errors.Join(s.read.Close(), s.db.Close())
 }
 
 // stmt returns q prepared, preparing it the first time: parsing SQL was a
 // tenth of the CPU of ingesting an activity. It waits for the connection,
 // so it must not be called inside a transaction (see execIn).
 func (s *socialStore) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	return s.prepared(ctx, q, false)
+}
+
+// prepared returns q prepared on db, or on the read pool if read.
+func (s *socialStore) prepared(ctx context.Context, q string, read bool) (*sql.Stmt, error) {
+	db, cache := s.db, func() map[string]*sql.Stmt { return s.stmts }
+	if read {
+		db, cache = s.read, func() map[string]*sql.Stmt { return s.readStmts }
+	}
 	s.mu.Lock()
-	st, ok := s.stmts[q]
-	closed := s.stmts == nil
+	st, ok := cache()[q]
+	closed := cache() == nil
 	s.mu.Unlock()
 	if ok {
 		return st, nil
@@ -197,21 +226,33 @@ func (s *socialStore) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	if closed {
 		return nil, errors.New("the social store is closed")
 	}
-	st, err := s.db.PrepareContext(ctx, q)
+	st, err := db.PrepareContext(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if prev, ok := s.stmts[q]; ok || s.stmts == nil {
+	m := cache()
+	if prev, ok := m[q]; ok || m == nil {
 		st.Close() // prepared twice at once, or closed meanwhile
 		if ok {
 			return prev, nil
 		}
 		return nil, errors.New("the social store is closed")
 	}
-	s.stmts[q] = st
+	m[q] = st
 	return st, nil
+}
+
+// readRow runs a one-row query on the read pool: it sees the last commit
+// and never waits for a transaction in progress. Only for reads that a
+// commit racing with them cannot make wrong (the validators').
+func (s *socialStore) readRow(ctx context.Context, q string, args ...any) row {
+	st, err := s.prepared(ctx, q, true)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // prepareWanted prepares the statements execIn ran unprepared.

@@ -65,3 +65,51 @@ func TestLogEntriesAreServedFromTheSocialStore(t *testing.T) {
 		t.Fatalf("GetBlock over bitswap = %d bytes, %v; want the entry", len(got), err)
 	}
 }
+
+// The gossip validator reads on the read pool: it answers while the
+// ingest loop's transaction holds the writing connection, and it sees
+// what that transaction committed once it has.
+func TestValidatorDoesNotWaitForTheIngestTransaction(t *testing.T) {
+	hq := mustHQ(t)
+	ctx := context.Background()
+	msgs := signedActivities(t, 1, 2)
+	first, err := verifyBlock(msgs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	inTx := make(chan struct{})
+	release := make(chan struct{})
+	txDone := make(chan error, 1)
+	go func() {
+		txDone <- hq.db.tx(ctx, func(tx *sql.Tx) error {
+			close(inTx)
+			<-release
+			return nil
+		})
+	}()
+	<-inTx
+	verdicts := make(chan int, 1)
+	go func() {
+		v, _ := hq.validate(ctx, "peer", TopicIndex, msgs[0])
+		verdicts <- int(v)
+	}()
+	select {
+	case v := <-verdicts:
+		if v != 0 {
+			t.Errorf("verdict %d for a new activity, want accept", v)
+		}
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("the validator waited for the open transaction")
+	}
+	close(release)
+	if err := <-txDone; err != nil {
+		t.Fatal(err)
+	}
+	if err := hq.storeEntries(ctx, []entry{first}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := hq.validate(ctx, "peer", TopicIndex, msgs[0]); v == 0 {
+		t.Error("a stored activity was accepted again: the read pool did not see the commit")
+	}
+}
