@@ -340,7 +340,7 @@ func (n *Node) backfill(ctx context.Context, e entry, from peer.ID) ([]entry, er
 		}
 	}
 	for cur.act.Seq > have+1 && from != "" && n.host != nil {
-		page, err := n.askLogHead(ctx, from, logRequest{DID: e.act.Actor, Below: cur.act.Seq, Max: maxLogPage})
+		page, err := n.askLogHead(ctx, from, logRequest{DID: e.act.Actor, Below: cur.act.Seq, Max: int(min(cur.act.Seq-1-have, maxLogPage))})
 		if err != nil || len(page.Entries) == 0 {
 			break
 		}

@@ -78,6 +78,12 @@ func TestSmokePropagation(t *testing.T) {
 	if x := r.Extra["gossip_other_topics_per_payload"]; x > 0.05 {
 		t.Errorf("%.2f× the payload went out on other topics", x)
 	}
+	// Gossip delivers nearly everything here: the periodic syncs must ask
+	// only for what a node lacks (they once took a page of up to a
+	// thousand entries whenever a node lagged by one).
+	if x := r.WireByProtocol["/lyceum/log/1.0.0"]; x > 0.3 {
+		t.Errorf("the log protocol carried %.2f× the payload", x)
+	}
 	if gossip < r.DataBytesPerPayload {
 		t.Errorf("GossipSub sent %.2f× the payload, less than the message copies alone (%.2f×): %v", gossip, r.DataBytesPerPayload, r.WireByProtocol)
 	}
