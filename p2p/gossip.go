@@ -220,11 +220,18 @@ func peerScoreParams() *pubsub.PeerScoreParams {
 	}
 }
 
+// Score thresholds: below GossipThreshold a peer gets no IHAVE/IWANT
+// gossip; below GraylistThreshold its messages are ignored.
+const (
+	GossipThreshold   = -100
+	GraylistThreshold = -400
+)
+
 func peerScoreThresholds() *pubsub.PeerScoreThresholds {
 	return &pubsub.PeerScoreThresholds{
-		GossipThreshold:             -100,
+		GossipThreshold:             GossipThreshold,
 		PublishThreshold:            -200,
-		GraylistThreshold:           -400,
+		GraylistThreshold:           GraylistThreshold,
 		AcceptPXThreshold:           10,
 		OpportunisticGraftThreshold: 5,
 	}

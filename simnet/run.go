@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/p2p"
 )
 
 // Result is what one variant of a scenario measured. Times are in
@@ -439,10 +440,10 @@ func (s *Sim) honestScores(r *Result) {
 			if sc < 0 {
 				negative++
 			}
-			if sc < -100 { // p2p's gossip threshold
+			if sc < p2p.GossipThreshold {
 				gossipOff++
 			}
-			if sc < -400 { // p2p's graylist threshold
+			if sc < p2p.GraylistThreshold {
 				graylisted++
 			}
 		}

@@ -179,7 +179,7 @@ func (s *Sim) runSpam(ctx context.Context, r *Result, progress Progress) error {
 			pairs++
 			scored += sc
 			minScore = min(minScore, sc)
-			if sc < -400 {
+			if sc < p2p.GraylistThreshold {
 				graylisted++
 			}
 		}
