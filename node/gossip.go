@@ -166,25 +166,42 @@ func (n *Node) ingestLoop(ctx context.Context) {
 			}
 		}
 		ictx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		if err := n.ingestBatch(ictx, batch); err != nil && ictx.Err() == nil {
+		gaps, err := n.ingestBatch(ictx, batch)
+		if err != nil && ictx.Err() == nil {
 			n.log.Warn("ingest", "activities", len(batch), "err", err)
 		}
 		cancel()
+		for _, it := range gaps {
+			n.gaps.push(it.e.act.Actor, it, higherSeq)
+		}
 		n.ingested.Add(int64(len(batch)))
 	}
 }
 
-// ingest stores one verified activity from another node.
+// higherSeq keeps the higher of two pending backfills of one log: the walk
+// down from it covers the other.
+func higherSeq(old, new ingestItem) bool { return new.e.act.Seq > old.e.act.Seq }
+
+// ingest stores one verified activity from another node, backfilling its
+// log first if the node tracks the actor and lacks the entries below it.
 func (n *Node) ingest(ctx context.Context, e entry, from peer.ID) error {
-	return n.ingestBatch(ctx, []ingestItem{{e: e, from: from}})
+	gaps, err := n.ingestBatch(ctx, []ingestItem{{e: e, from: from}})
+	for _, it := range gaps {
+		if gerr := n.ingestLog(ctx, it.e, it.from); gerr != nil {
+			n.rejected.inc(ReasonBackfillErr)
+			err = errors.Join(err, fmt.Errorf("backfill %s: %w", it.e.act.Actor, gerr))
+		}
+	}
+	return err
 }
 
 // ingestBatch stores verified activities from other nodes, in (actor, seq)
-// order. For an actor whose log the node tracks (a local actor follows
-// it), a gap in seq is filled first by walking prev back over bitswap, so
-// entries are applied in order; the rest of the batch is stored in one
-// commit.
-func (n *Node) ingestBatch(ctx context.Context, items []ingestItem) error {
+// order, in one commit. For an actor whose log the node tracks (a local
+// actor follows it, or the node is an indexer), entries are applied in
+// order: an entry above a gap in seq is not stored here but returned, the
+// highest per actor, for the caller to backfill (ingestLog) without
+// holding up the rest.
+func (n *Node) ingestBatch(ctx context.Context, items []ingestItem) (gaps []ingestItem, err error) {
 	n.ingestMu.Lock()
 	defer n.ingestMu.Unlock()
 	sort.SliceStable(items, func(i, j int) bool {
@@ -195,24 +212,19 @@ func (n *Node) ingestBatch(ctx context.Context, items []ingestItem) error {
 		return a.Seq < b.Seq
 	})
 	var ready []entry
-	flush := func() error {
-		if err := n.storeEntries(ctx, ready); err != nil {
-			return err
-		}
-		for _, e := range ready {
-			n.afterIngest(ctx, e)
-		}
-		ready = nil
-		return nil
-	}
 	heads := map[string]uint64{} // contiguous seq of tracked actors, as of this batch
 	tracked := map[string]bool{}
+	gapped := map[string]int{} // actor → index in gaps
 	var errs []error
 	for _, it := range items {
 		e := it.e
+		if i, ok := gapped[e.act.Actor]; ok {
+			gaps[i] = it // sorted by seq: the highest wins
+			continue
+		}
 		have, fork, err := n.hasEntry(ctx, e.act, e.cid)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if have {
 			continue
@@ -234,7 +246,7 @@ func (n *Node) ingestBatch(ctx context.Context, items []ingestItem) error {
 		h, ok := heads[e.act.Actor]
 		if !ok {
 			if h, err = n.contiguous(ctx, e.act.Actor); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if e.act.Seq <= h+1 {
@@ -242,27 +254,16 @@ func (n *Node) ingestBatch(ctx context.Context, items []ingestItem) error {
 			heads[e.act.Actor] = max(h, e.act.Seq)
 			continue
 		}
-		// A gap: store what is ready, then walk back to fill it.
-		if err := flush(); err != nil {
-			return err
-		}
-		missing, err := n.backfill(ctx, e, it.from)
-		if err != nil {
-			n.rejected.inc(ReasonBackfillErr)
-			errs = append(errs, fmt.Errorf("backfill %s: %w", e.act.Actor, err))
-			delete(heads, e.act.Actor)
-			continue
-		}
-		ready = append(missing, e)
-		if err := flush(); err != nil {
-			return err
-		}
-		heads[e.act.Actor] = e.act.Seq
+		gapped[e.act.Actor] = len(gaps)
+		gaps = append(gaps, it)
 	}
-	if err := flush(); err != nil {
-		return err
+	if err := n.storeEntries(ctx, ready); err != nil {
+		return nil, err
 	}
-	return errors.Join(errs...)
+	for _, e := range ready {
+		n.afterIngest(ctx, e)
+	}
+	return gaps, errors.Join(errs...)
 }
 
 // afterIngest reacts to a stored remote activity: a local community

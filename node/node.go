@@ -67,6 +67,9 @@ type Node struct {
 	rejected counters
 	accepted counters
 	ingestCh chan ingestItem
+	// gaps are logs to backfill up to an entry gossip brought above a gap,
+	// one job per actor, for the sync loop's workers.
+	gaps *keyedQueue[string, ingestItem]
 	// index is the bleve search index, fed from the log by indexLoop;
 	// indexMu guards swapping it (rebuild) and its checkpoint.
 	index       *index.Index
@@ -100,6 +103,7 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 		rejected: counters{m: map[string]*atomic.Int64{}}, accepted: counters{m: map[string]*atomic.Int64{}}}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.ingestCh = make(chan ingestItem, 4*maxIngestBatch)
+	n.gaps = newKeyedQueue[string, ingestItem]()
 	n.indexKick = make(chan struct{}, 1)
 	n.searchLimit = newSearchLimiter(cfg.Search.RateLimit, 2*int(cfg.Search.RateLimit)+1)
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

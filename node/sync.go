@@ -17,6 +17,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -281,19 +282,20 @@ func (n *Node) syncActor(ctx context.Context, ans logHeadAnswer, from peer.ID) e
 
 // ingestLog stores e and every missing entry below it, whether or not the
 // node tracks the actor yet (following starts by fetching the history).
+// The walk back over the network runs outside ingestMu; storing is
+// idempotent, so entries that gossip stored meanwhile are skipped.
 func (n *Node) ingestLog(ctx context.Context, e entry, from peer.ID) error {
-	n.ingestMu.Lock()
 	missing, err := n.backfill(ctx, e, from)
 	if err != nil {
-		n.ingestMu.Unlock()
 		return err
 	}
 	all := append(missing, e)
-	if err := n.storeEntries(ctx, all); err != nil {
-		n.ingestMu.Unlock()
+	n.ingestMu.Lock()
+	err = n.storeEntries(ctx, all)
+	n.ingestMu.Unlock()
+	if err != nil {
 		return err
 	}
-	n.ingestMu.Unlock()
 	for _, m := range all {
 		n.afterIngest(ctx, m)
 	}
@@ -355,46 +357,105 @@ func (n *Node) fetchActivity(ctx context.Context, c cid.Cid) error {
 	return n.ingest(ctx, e, "")
 }
 
+// Workers of the sync loop: the peers synced at once after they connect,
+// and the logs backfilled at once after gossip showed a gap. An indexer
+// (HQ) has every node as a peer, and hundreds connect at once when it
+// starts: one at a time, it took minutes to reach the last of them in
+// simnet, and the connection events it did not read held up its swarm.
+const (
+	syncWorkers        = 4
+	indexerSyncWorkers = 16
+)
+
 // syncLoop keeps followed logs complete: whenever a peer connects, and
 // every interval, it asks the followees' origin nodes (and the new peer)
 // for their heads and backfills what is missing. Gossip is fast; this is
-// what makes a node that was offline catch up.
+// what makes a node that was offline catch up. The loop itself only
+// reads events and queues work, so the event bus never waits for it; a
+// pool of workers syncs the queued peers and fills the queued gaps.
 func (n *Node) syncLoop(ctx context.Context, interval time.Duration) {
 	defer n.wg.Done()
-	sub, err := n.host.Libp2p().EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	sub, err := n.host.Libp2p().EventBus().Subscribe(new(event.EvtPeerConnectednessChanged), eventbus.BufSize(256))
 	if err != nil {
 		n.log.Warn("sync: no connection events", "err", err)
 		return
 	}
 	defer sub.Close()
+	workers := syncWorkers
+	if n.cfg.Search.Indexer {
+		workers = indexerSyncWorkers
+	}
+	peers := newKeyedQueue[peer.ID, struct{}]()
+	sweep := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for range workers {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			peers.work(ctx, n.syncPeer)
+		}()
+		go func() {
+			defer wg.Done()
+			n.gaps.work(ctx, n.fillGap)
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sweep:
+				n.syncFollowed(ctx, "")
+				n.redeliverUnannounced(ctx, interval)
+			}
+		}
+	}()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		var only peer.ID
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case ev := <-sub.Out():
-			ce := ev.(event.EvtPeerConnectednessChanged)
-			if ce.Connectedness != network.Connected {
-				continue
+			select {
+			case sweep <- struct{}{}:
+			default: // the last sweep is still running
 			}
-			only = ce.Peer
-		}
-		n.syncFollowed(ctx, only)
-		if only == "" {
-			n.redeliverUnannounced(ctx, interval)
-		}
-		if n.cfg.Search.Indexer {
-			if only != "" {
-				n.syncOrigins(ctx, only)
-			} else {
+			if n.cfg.Search.Indexer {
 				for _, p := range n.host.Libp2p().Network().Peers() {
-					n.syncOrigins(ctx, p)
+					peers.push(p, struct{}{}, nil)
 				}
 			}
+		case ev := <-sub.Out():
+			if ce := ev.(event.EvtPeerConnectednessChanged); ce.Connectedness == network.Connected {
+				peers.push(ce.Peer, struct{}{}, nil)
+			}
 		}
+	}
+}
+
+// syncPeer syncs the followed actors with a peer that connected and, on an
+// indexer, every actor whose origin the peer is.
+func (n *Node) syncPeer(ctx context.Context, p peer.ID, _ struct{}) {
+	if n.host.Libp2p().Network().Connectedness(p) != network.Connected {
+		return // gone again before its turn
+	}
+	n.syncFollowed(ctx, p)
+	if n.cfg.Search.Indexer {
+		n.syncOrigins(ctx, p)
+	}
+}
+
+// fillGap backfills an actor's log up to an entry gossip brought above a
+// gap, and stores them, off the ingest loop: a walk over the network must
+// not hold up every other actor's activities.
+func (n *Node) fillGap(ctx context.Context, actor string, it ingestItem) {
+	if err := n.ingestLog(ctx, it.e, it.from); err != nil && ctx.Err() == nil {
+		n.rejected.inc(ReasonBackfillErr)
+		n.log.Debug("backfill", "actor", actor, "seq", it.e.act.Seq, "peer", it.from, "err", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -101,4 +102,93 @@ func TestSyncAsksOnlyForTheEntriesItLacks(t *testing.T) {
 	if !slices.Equal(asked, []int{1}) {
 		t.Errorf("b asked for %v entries, want [1]", asked)
 	}
+}
+
+// An entry gossip brings above a gap in a tracked log is backfilled off the
+// ingest loop: while the walk back waits on the network, other actors'
+// activities are still stored. Before, the ingest loop walked the gap
+// itself and everything queued behind it waited (for up to 30 s per
+// missing entry on an HQ whose peers could not serve it).
+func TestGapDoesNotHoldUpOtherActors(t *testing.T) {
+	hq := mustHQ(t) // an indexer tracks every log
+	ctx := context.Background()
+	msgs := signedActivities(t, 2, 6) // actor 0: 0, 2, 4; actor 1: 1, 3, 5
+	verified := func(i int) entry {
+		e, err := verifyBlock(msgs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	above, other := verified(4), verified(1) // actor 0's seq 3 (nobody serves 1–2); actor 1's seq 1
+	hq.ingestCh <- ingestItem{e: above}
+	hq.ingestCh <- ingestItem{e: other}
+	stored := func(e entry) bool {
+		have, _, err := hq.hasEntry(ctx, e.act, e.cid)
+		return err == nil && have
+	}
+	waitFor(t, "actor 1's activity stored", 10*time.Second, func() bool { return stored(other) })
+	if stored(above) {
+		t.Fatal("an entry above a gap was stored before the gap was filled")
+	}
+
+	// Once the entries below arrive, the gap is closed on the next entry.
+	hq.ingestCh <- ingestItem{e: verified(0)}
+	hq.ingestCh <- ingestItem{e: verified(2)}
+	waitFor(t, "actor 0's log whole", 10*time.Second, func() bool {
+		hq.ingestCh <- ingestItem{e: above}
+		return stored(above)
+	})
+}
+
+func TestKeyedQueueKeepsOneJobPerKey(t *testing.T) {
+	q := newKeyedQueue[string, int]()
+	higher := func(old, new int) bool { return new > old }
+	q.push("a", 3, higher)
+	q.push("b", 1, higher)
+	q.push("a", 2, higher) // lower: the pending 3 stays
+	q.push("a", 5, higher)
+	q.push("c", 7, nil)
+	q.push("c", 6, nil) // no keep: the newer wins
+	if q.len() != 3 {
+		t.Fatalf("%d pending, want 3", q.len())
+	}
+	var got []string
+	for {
+		k, v, ok := q.pop()
+		if !ok {
+			break
+		}
+		got = append(got, fmt.Sprintf("%s=%d", k, v))
+	}
+	if want := []string{"a=5", "b=1", "c=6"}; !slices.Equal(got, want) {
+		t.Fatalf("popped %v, want %v", got, want)
+	}
+
+	// Workers share a queue and stop with their context.
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			q.work(ctx, func(_ context.Context, k string, v int) {
+				mu.Lock()
+				seen[k] = v
+				mu.Unlock()
+			})
+		}()
+	}
+	for i := range 100 {
+		q.push(fmt.Sprint(i), i, nil)
+	}
+	waitFor(t, "every job done", 10*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) == 100
+	})
+	cancel()
+	wg.Wait()
 }
