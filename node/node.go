@@ -64,6 +64,10 @@ type Node struct {
 	// orders the ingest of remote activities.
 	appendMu sync.Mutex
 	ingestMu sync.Mutex
+	// blocked is the set of blocked actors, read by every validation;
+	// blockMu orders its writers.
+	blocked atomic.Pointer[map[string]struct{}]
+	blockMu sync.Mutex
 	rejected counters
 	accepted counters
 	ingestCh chan ingestItem
@@ -117,6 +121,9 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 	// serves.
 	n.db, err = openSocialStore(filepath.Join(repo.Path(), "lyceum.db"))
 	if err != nil {
+		return nil, wrapKind(KindUnavailable, "open the social store", err)
+	}
+	if err := n.loadBlocked(n.ctx); err != nil {
 		return nil, wrapKind(KindUnavailable, "open the social store", err)
 	}
 	n.store, err = o.openStore(repo, ipfs.WithBlockSource(n.db))

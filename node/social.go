@@ -426,8 +426,12 @@ func (n *Node) BlockActor(ctx context.Context, did, reason string) error {
 	if _, err := activity.PublicKeyFromDID(did); err != nil {
 		return invalidf("%q is not a did:key: %v", did, err)
 	}
-	_, err := n.db.db.ExecContext(ctx, `INSERT OR REPLACE INTO blocked (did, reason) VALUES (?, ?)`, did, reason)
-	return err
+	n.blockMu.Lock()
+	defer n.blockMu.Unlock()
+	if _, err := n.db.db.ExecContext(ctx, `INSERT OR REPLACE INTO blocked (did, reason) VALUES (?, ?)`, did, reason); err != nil {
+		return err
+	}
+	return n.loadBlocked(ctx)
 }
 
 // GossipStats counts the gossip messages the validator accepted and
