@@ -29,12 +29,23 @@ type options struct {
 	offline      bool
 	log          *slog.Logger
 	syncInterval time.Duration
+	gapDelay     time.Duration
 	sim          simOptions // node/sim.go
 }
 
 // WithSyncInterval sets how often the node asks followed actors' nodes for
 // their log heads; the default is a minute. Connections trigger it too.
 func WithSyncInterval(d time.Duration) Option { return func(o *options) { o.syncInterval = d } }
+
+// DefaultGapDelay is how long an entry gossip brought above a gap in a
+// followed log waits for gossip to bring the entries below it before they
+// are backfilled: out-of-order arrivals are common, and most gaps close
+// within a few hundred milliseconds.
+const DefaultGapDelay = time.Second
+
+// WithGapDelay sets how long a gap waits for gossip before a backfill
+// (DefaultGapDelay); the simulator scales it with its time.
+func WithGapDelay(d time.Duration) Option { return func(o *options) { o.gapDelay = d } }
 
 // WithOffline starts the node without networking: no libp2p host, no DHT,
 // no bitswap. Everything local works; nothing is fetched or announced.
@@ -66,8 +77,8 @@ type Node struct {
 	ingestMu sync.Mutex
 	// blocked is the set of blocked actors, read by every validation;
 	// blockMu orders its writers.
-	blocked atomic.Pointer[map[string]struct{}]
-	blockMu sync.Mutex
+	blocked  atomic.Pointer[map[string]struct{}]
+	blockMu  sync.Mutex
 	rejected counters
 	accepted counters
 	ingestCh chan ingestItem
@@ -95,7 +106,7 @@ type Node struct {
 // host and DHT, exchange. The node owns the repo from then on: Close
 // releases it.
 func New(repo *Repo, opts ...Option) (_ *Node, err error) {
-	o := options{log: slog.Default(), syncInterval: time.Minute}
+	o := options{log: slog.Default(), syncInterval: time.Minute, gapDelay: DefaultGapDelay}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -200,7 +211,7 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 		}
 		n.wg.Add(2)
 		go n.syncLoop(n.ctx, o.syncInterval)
-		go n.ingestLoop(n.ctx)
+		go n.ingestLoop(n.ctx, o.gapDelay)
 	}
 	return n, nil
 }

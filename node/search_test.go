@@ -9,7 +9,7 @@ import (
 )
 
 // mustHQ starts an indexing peer on loopback.
-func mustHQ(tb testing.TB) *Node {
+func mustHQ(tb testing.TB, opts ...Option) *Node {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "hq")
 	if err := InitRepo(path, ProfileTest); err != nil {
@@ -24,7 +24,7 @@ func mustHQ(tb testing.TB) *Node {
 	cfg.Search.Indexer = true
 	cfg.Search.RateLimit = 1000
 	repo.SetConfig(cfg)
-	n, err := New(repo, WithSyncInterval(500*time.Millisecond))
+	n, err := New(repo, append([]Option{WithSyncInterval(500 * time.Millisecond)}, opts...)...)
 	if err != nil {
 		repo.Close()
 		tb.Fatal(err)

@@ -104,13 +104,14 @@ func TestSyncAsksOnlyForTheEntriesItLacks(t *testing.T) {
 	}
 }
 
-// An entry gossip brings above a gap in a tracked log is backfilled off the
-// ingest loop: while the walk back waits on the network, other actors'
-// activities are still stored. Before, the ingest loop walked the gap
-// itself and everything queued behind it waited (for up to 30 s per
-// missing entry on an HQ whose peers could not serve it).
-func TestGapDoesNotHoldUpOtherActors(t *testing.T) {
-	hq := mustHQ(t) // an indexer tracks every log
+// An entry gossip brings above a gap in a tracked log is held, not
+// backfilled at once: gossip often brings a log out of order, and the entry
+// is stored as soon as the ones below it arrive. Meanwhile other actors'
+// activities are stored. Before, the ingest loop walked the gap over the
+// network itself, and everything queued behind it waited (for up to 30 s
+// per missing entry on an HQ whose peers could not serve it).
+func TestGapIsHeldWithoutHoldingUpOtherActors(t *testing.T) {
+	hq := mustHQ(t, WithGapDelay(time.Hour)) // an indexer tracks every log
 	ctx := context.Background()
 	msgs := signedActivities(t, 2, 6) // actor 0: 0, 2, 4; actor 1: 1, 3, 5
 	verified := func(i int) entry {
@@ -131,14 +132,12 @@ func TestGapDoesNotHoldUpOtherActors(t *testing.T) {
 	if stored(above) {
 		t.Fatal("an entry above a gap was stored before the gap was filled")
 	}
-
-	// Once the entries below arrive, the gap is closed on the next entry.
 	hq.ingestCh <- ingestItem{e: verified(0)}
 	hq.ingestCh <- ingestItem{e: verified(2)}
-	waitFor(t, "actor 0's log whole", 10*time.Second, func() bool {
-		hq.ingestCh <- ingestItem{e: above}
-		return stored(above)
-	})
+	waitFor(t, "the held entry stored once the gap closed", 10*time.Second, func() bool { return stored(above) })
+	if got := hq.GossipStats()[ReasonBackfillErr]; got != 0 {
+		t.Errorf("%d backfills failed; none should have started", got)
+	}
 }
 
 func TestKeyedQueueKeepsOneJobPerKey(t *testing.T) {
@@ -163,6 +162,23 @@ func TestKeyedQueueKeepsOneJobPerKey(t *testing.T) {
 	}
 	if want := []string{"a=5", "b=1", "c=6"}; !slices.Equal(got, want) {
 		t.Fatalf("popped %v, want %v", got, want)
+	}
+
+	// A key is worked on by one worker at a time.
+	q.push("a", 8, higher)
+	q.push("d", 1, nil)
+	if k, _, ok := q.pop(); !ok || k != "d" {
+		t.Fatalf("popped %q while a is busy, want d", k)
+	}
+	if _, _, ok := q.pop(); ok {
+		t.Fatal("popped a second job of a busy key")
+	}
+	q.done("a")
+	if k, v, ok := q.pop(); !ok || k != "a" || v != 8 {
+		t.Fatalf("after done: popped %q=%d, want a=8", k, v)
+	}
+	for _, k := range []string{"a", "b", "c", "d"} {
+		q.done(k)
 	}
 
 	// Workers share a queue and stop with their context.
@@ -191,4 +207,38 @@ func TestKeyedQueueKeepsOneJobPerKey(t *testing.T) {
 	})
 	cancel()
 	wg.Wait()
+}
+
+// A gap held longer than the delay goes to the backfill queue, once per
+// actor, from its highest entry; younger gaps stay held unless the buffer
+// is full.
+func TestHeldGapsAreReleasedAfterTheDelay(t *testing.T) {
+	msgs := signedActivities(t, 2, 6)
+	item := func(i int, since time.Time) ingestItem {
+		e, err := verifyBlock(msgs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ingestItem{e: e, since: since}
+	}
+	old, young := time.Now().Add(-time.Minute), time.Now()
+	n := &Node{gaps: newKeyedQueue[string, ingestItem]()}
+	held := map[string][]ingestItem{}
+	a0, a1 := item(2, old), item(4, old) // actor 0, seq 2 and 3
+	b := item(5, young)                  // actor 1, seq 3
+	held[a0.e.act.Actor] = []ingestItem{a0, a1}
+	held[b.e.act.Actor] = []ingestItem{b}
+	if got := n.releaseGaps(held, time.Second, false); got != 2 {
+		t.Fatalf("released %d entries, want actor 0's 2", got)
+	}
+	actor, it, ok := n.gaps.pop()
+	if !ok || actor != a0.e.act.Actor || it.e.act.Seq != 3 {
+		t.Fatalf("backfill job %q seq %d, want actor 0 from seq 3", actor, it.e.act.Seq)
+	}
+	if _, held1 := held[b.e.act.Actor]; !held1 || len(held) != 1 {
+		t.Fatal("the young gap was released")
+	}
+	if got := n.releaseGaps(held, time.Second, true); got != 1 || len(held) != 0 {
+		t.Fatalf("a full buffer released %d, left %d actors", got, len(held))
+	}
 }

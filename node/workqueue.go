@@ -9,16 +9,20 @@ import (
 // their keys first arrived. Pushing a key that is already pending replaces
 // its job (the newer one supersedes it: a peer to sync again, a higher
 // entry of a log to backfill to) instead of queueing it twice, so a burst
-// of events costs one job per key. push never blocks.
+// of events costs one job per key. A key is worked on by one worker at a
+// time: a job pushed while its key is busy waits for the running one to
+// end (two backfills of one log would fetch the same entries twice).
+// push never blocks.
 type keyedQueue[K comparable, V any] struct {
 	mu      sync.Mutex
 	order   []K
 	pending map[K]V
-	ready   chan struct{} // one token: "something is pending"
+	busy    map[K]bool
+	ready   chan struct{} // one token: "a job may be ready"
 }
 
 func newKeyedQueue[K comparable, V any]() *keyedQueue[K, V] {
-	return &keyedQueue[K, V]{pending: map[K]V{}, ready: make(chan struct{}, 1)}
+	return &keyedQueue[K, V]{pending: map[K]V{}, busy: map[K]bool{}, ready: make(chan struct{}, 1)}
 }
 
 // push queues v under k, or replaces the job pending under k when keep
@@ -44,22 +48,36 @@ func (q *keyedQueue[K, V]) signal() {
 	}
 }
 
-// pop takes the oldest pending job; ok is false when none is pending.
+// pop takes the oldest pending job whose key is not busy, and marks its
+// key busy until done; ok is false when there is none.
 func (q *keyedQueue[K, V]) pop() (k K, v V, ok bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.order) == 0 {
-		return k, v, false
+	for i, key := range q.order {
+		if q.busy[key] {
+			continue
+		}
+		q.order = append(q.order[:i], q.order[i+1:]...)
+		v = q.pending[key]
+		delete(q.pending, key)
+		q.busy[key] = true
+		if len(q.order) > 0 {
+			q.signal() // wake another worker for the rest
+		}
+		return key, v, true
 	}
-	k = q.order[0]
-	q.order[0] = *new(K)
-	q.order = q.order[1:]
-	v = q.pending[k]
-	delete(q.pending, k)
-	if len(q.order) > 0 {
-		q.signal() // wake another worker for the rest
+	return k, v, false
+}
+
+// done ends the work on k, so its next job can be taken.
+func (q *keyedQueue[K, V]) done(k K) {
+	q.mu.Lock()
+	delete(q.busy, k)
+	_, waiting := q.pending[k]
+	q.mu.Unlock()
+	if waiting {
+		q.signal()
 	}
-	return k, v, true
 }
 
 // len is the number of pending jobs.
@@ -86,5 +104,6 @@ func (q *keyedQueue[K, V]) work(ctx context.Context, do func(context.Context, K,
 			return
 		}
 		do(ctx, k, v)
+		q.done(k)
 	}
 }

@@ -368,7 +368,8 @@ func (s *Sim) StartNode(ctx context.Context, i int) error {
 		return err
 	}
 	opts := []node.Option{node.WithHost(ph), node.WithLogger(s.log),
-		node.WithGossipConfig(s.variant.gossip(tracer{c: s.col, idx: i}, s.sc.TimeScale))}
+		node.WithGossipConfig(s.variant.gossip(tracer{c: s.col, idx: i}, s.sc.TimeScale)),
+		node.WithGapDelay(time.Duration(float64(node.DefaultGapDelay) * max(1, s.sc.TimeScale)))}
 	if s.sc.SyncInterval > 0 {
 		opts = append(opts, node.WithSyncInterval(s.sc.SyncInterval.D()))
 	}
