@@ -370,6 +370,52 @@ func (p *parser) number() (value, error) {
 	return value{kind: kNumber, s: string(p.b[start:p.i])}, nil
 }
 
+// writeCanonicalCut appends the RFC 8785 form of the object v to buf, and
+// returns where the member named cut (with the comma that joins it to the
+// others) begins and ends in buf: without those bytes, buf holds the
+// canonical form of v without that member. from == to when v has no such
+// member.
+func writeCanonicalCut(buf []byte, v value, cut string) (out []byte, from, to int, err error) {
+	if v.kind != kObject {
+		return nil, 0, 0, fmt.Errorf("%w: not an object", ErrMalformed)
+	}
+	ms := v.obj
+	if !slices.IsSortedFunc(ms, compareMembers) {
+		ms = slices.Clone(ms)
+		slices.SortFunc(ms, compareMembers)
+	}
+	buf = append(buf, '{')
+	from, to = -1, -1
+	for i, m := range ms {
+		start := len(buf)
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		if !utf8.ValidString(m.key) {
+			return nil, 0, 0, fmt.Errorf("%w: invalid UTF-8 in member name", ErrMalformed)
+		}
+		buf = appendString(buf, m.key)
+		buf = append(buf, ':')
+		if buf, err = writeCanonical(buf, m.val); err != nil {
+			return nil, 0, 0, err
+		}
+		switch {
+		case m.key == cut && i > 0:
+			from, to = start, len(buf) // the comma before it, the member
+		case m.key == cut:
+			from, to = start, len(buf)+1 // the member, the comma after it (or none: below)
+		}
+	}
+	buf = append(buf, '}')
+	switch {
+	case from < 0:
+		from, to = len(buf), len(buf)
+	case to > len(buf)-1:
+		to = len(buf) - 1 // the only member: nothing follows it
+	}
+	return buf, from, to, nil
+}
+
 // writeCanonical appends the RFC 8785 form of v to buf.
 func writeCanonical(buf []byte, v value) ([]byte, error) {
 	switch v.kind {

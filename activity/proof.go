@@ -1,6 +1,7 @@
 package activity
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipfs/go-cid"
 	"github.com/multiformats/go-multibase"
 )
 
@@ -89,35 +91,11 @@ func signingInput(a *Activity, proof *Proof) ([]byte, error) {
 // the canonical form of a without its proof. Errors match ErrUnsigned,
 // ErrBadSignature or ErrInvalid.
 func Verify(a *Activity) error {
-	p := a.Proof
-	if p == nil {
-		return fmt.Errorf("verify: %w", ErrUnsigned)
-	}
-	if p.Type != ProofType || p.Cryptosuite != Cryptosuite || p.ProofPurpose != AssertionMethod {
-		return fmt.Errorf("verify: %w: want %s/%s/%s", ErrBadSignature, ProofType, Cryptosuite, AssertionMethod)
-	}
-	if p.VerificationMethod != VerificationMethod(a.Actor) {
-		return fmt.Errorf("verify: %w: verificationMethod %q is not the actor's key", ErrBadSignature, p.VerificationMethod)
-	}
-	ctx := a.Context
-	if ctx == nil {
-		ctx = DefaultContext()
-	}
-	if !slices.Equal(p.Context, ctx) {
-		return fmt.Errorf("verify: %w: proof @context differs from the activity's", ErrBadSignature)
-	}
-	pub, err := PublicKeyFromDID(a.Actor)
+	pub, sig, err := checkProof(a)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	sig, err := decodeProofValue(p.ProofValue)
-	if err != nil {
-		return fmt.Errorf("verify: %w", err)
-	}
-	if err := a.Validate(); err != nil {
-		return fmt.Errorf("verify: %w", err)
-	}
-	data, err := signingInput(a, p)
+	data, err := signingInput(a, a.Proof)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
@@ -125,6 +103,81 @@ func Verify(a *Activity) error {
 		return fmt.Errorf("verify %s seq %d: %w", a.Type, a.Seq, ErrBadSignature)
 	}
 	return nil
+}
+
+// checkProof checks everything about a's proof but the signature, and
+// validates a; it returns the actor's key and the signature.
+func checkProof(a *Activity) (ed25519.PublicKey, []byte, error) {
+	p := a.Proof
+	if p == nil {
+		return nil, nil, ErrUnsigned
+	}
+	if p.Type != ProofType || p.Cryptosuite != Cryptosuite || p.ProofPurpose != AssertionMethod {
+		return nil, nil, fmt.Errorf("%w: want %s/%s/%s", ErrBadSignature, ProofType, Cryptosuite, AssertionMethod)
+	}
+	if p.VerificationMethod != VerificationMethod(a.Actor) {
+		return nil, nil, fmt.Errorf("%w: verificationMethod %q is not the actor's key", ErrBadSignature, p.VerificationMethod)
+	}
+	ctx := a.Context
+	if ctx == nil {
+		ctx = DefaultContext()
+	}
+	if !slices.Equal(p.Context, ctx) {
+		return nil, nil, fmt.Errorf("%w: proof @context differs from the activity's", ErrBadSignature)
+	}
+	pub, err := PublicKeyFromDID(a.Actor)
+	if err != nil {
+		return nil, nil, err
+	}
+	sig, err := decodeProofValue(p.ProofValue)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := a.Validate(); err != nil {
+		return nil, nil, err
+	}
+	return pub, sig, nil
+}
+
+// VerifyBlock decodes an activity block received from outside, checks its
+// proof as Verify does and that the bytes are its canonical form (Encode),
+// and returns the activity and the block's CID. It does the work of Decode,
+// Verify and Block with one validation and one canonical encoding: the
+// signed document is the canonical form with its proof member cut out,
+// since JCS sorts members and removing one leaves the rest as they were.
+// Errors match those of Decode and Verify, and ErrMalformed for bytes that
+// are not canonical.
+func VerifyBlock(data []byte, opts ...DecodeOption) (*Activity, cid.Cid, error) {
+	a, err := Decode(data, opts...)
+	if err != nil {
+		return nil, cid.Undef, err
+	}
+	pub, sig, err := checkProof(a)
+	if err != nil {
+		return nil, cid.Undef, fmt.Errorf("verify: %w", err)
+	}
+	tree, err := activityTree(a, true)
+	if err != nil {
+		return nil, cid.Undef, fmt.Errorf("verify: %w", err)
+	}
+	canonical, from, to, err := writeCanonicalCut(make([]byte, 0, len(data)), tree, "proof")
+	if err != nil {
+		return nil, cid.Undef, fmt.Errorf("verify: %w", err)
+	}
+	doc := make([]byte, 0, len(canonical)-(to-from))
+	doc = append(append(doc, canonical[:from]...), canonical[to:]...)
+	canonProof, err := writeCanonical(nil, proofTree(a.Proof, false))
+	if err != nil {
+		return nil, cid.Undef, fmt.Errorf("verify: %w", err)
+	}
+	if !ed25519.Verify(pub, hashData(canonProof, doc), sig) {
+		return nil, cid.Undef, fmt.Errorf("verify %s seq %d: %w", a.Type, a.Seq, ErrBadSignature)
+	}
+	if !bytes.Equal(canonical, data) {
+		return nil, cid.Undef, fmt.Errorf("%w: the bytes are not in canonical form", ErrMalformed)
+	}
+	c, err := BlockCID(data)
+	return a, c, err
 }
 
 func decodeProofValue(s string) ([]byte, error) {

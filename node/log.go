@@ -194,19 +194,9 @@ func decodeStored(c cid.Cid, data []byte) (entry, error) {
 // verifyBlock decodes, verifies and identifies an activity received from
 // outside; the CID is that of the exact bytes received.
 func verifyBlock(data []byte) (entry, error) {
-	a, err := activity.Decode(data)
+	a, c, err := activity.VerifyBlock(data)
 	if err != nil {
 		return entry{}, err
-	}
-	if err := activity.Verify(a); err != nil {
-		return entry{}, err
-	}
-	c, canonical, err := activity.Block(a)
-	if err != nil {
-		return entry{}, err
-	}
-	if string(canonical) != string(data) {
-		return entry{}, fmt.Errorf("%w: the bytes are not in canonical form", activity.ErrMalformed)
 	}
 	return entry{act: a, cid: c, data: data}, nil
 }
