@@ -26,6 +26,11 @@ func TestMissedMessageIsBackfilledFromAnotherFollower(t *testing.T) {
 	}
 	c := mustSocialNode(t, b.ID().Addrs[0])
 	mustPerson(t, c, "carol")
+	// Following by did:key asks the connected peers; the bootstrap dial
+	// runs in the background.
+	waitFor(t, "carol's node connected to bob's", 20*time.Second, func() bool {
+		return c.host.Libp2p().Network().Connectedness(b.host.Libp2p().ID()) == network.Connected
+	})
 	if _, err := c.Follow(ctx, "", alice.DID); err != nil {
 		t.Fatal(err)
 	}
