@@ -374,7 +374,7 @@ func (p *parser) number() (value, error) {
 // returns where the member named cut (with the comma that joins it to the
 // others) begins and ends in buf: without those bytes, buf holds the
 // canonical form of v without that member. from == to when v has no such
-// member.
+// member, or cut is empty (writeCanonical's objects).
 func writeCanonicalCut(buf []byte, v value, cut string) (out []byte, from, to int, err error) {
 	if v.kind != kObject {
 		return nil, 0, 0, fmt.Errorf("%w: not an object", ErrMalformed)
@@ -400,9 +400,10 @@ func writeCanonicalCut(buf []byte, v value, cut string) (out []byte, from, to in
 			return nil, 0, 0, err
 		}
 		switch {
-		case m.key == cut && i > 0:
+		case cut == "" || m.key != cut:
+		case i > 0:
 			from, to = start, len(buf) // the comma before it, the member
-		case m.key == cut:
+		default:
 			from, to = start, len(buf)+1 // the member, the comma after it (or none: below)
 		}
 	}
@@ -443,27 +444,8 @@ func writeCanonical(buf []byte, v value) ([]byte, error) {
 		}
 		return append(buf, ']'), nil
 	case kObject:
-		ms := v.obj
-		if !slices.IsSortedFunc(ms, compareMembers) {
-			ms = slices.Clone(ms)
-			slices.SortFunc(ms, compareMembers)
-		}
-		buf = append(buf, '{')
-		for i, m := range ms {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			if !utf8.ValidString(m.key) {
-				return nil, fmt.Errorf("%w: invalid UTF-8 in member name", ErrMalformed)
-			}
-			buf = appendString(buf, m.key)
-			buf = append(buf, ':')
-			var err error
-			if buf, err = writeCanonical(buf, m.val); err != nil {
-				return nil, err
-			}
-		}
-		return append(buf, '}'), nil
+		buf, _, _, err := writeCanonicalCut(buf, v, "")
+		return buf, err
 	}
 	return nil, fmt.Errorf("activity: internal: unknown JSON kind %d", v.kind)
 }

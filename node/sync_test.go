@@ -154,9 +154,6 @@ func TestKeyedQueueKeepsOneJobPerKey(t *testing.T) {
 	q.push("a", 5, higher)
 	q.push("c", 7, nil)
 	q.push("c", 6, nil) // no keep: the newer wins
-	if q.len() != 3 {
-		t.Fatalf("%d pending, want 3", q.len())
-	}
 	var got []string
 	for {
 		k, v, ok := q.pop()

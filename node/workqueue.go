@@ -80,13 +80,6 @@ func (q *keyedQueue[K, V]) done(k K) {
 	}
 }
 
-// len is the number of pending jobs.
-func (q *keyedQueue[K, V]) len() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.order)
-}
-
 // work runs do on pending jobs until ctx ends; several workers may share a
 // queue.
 func (q *keyedQueue[K, V]) work(ctx context.Context, do func(context.Context, K, V)) {
