@@ -91,7 +91,7 @@ func signingInput(a *Activity, proof *Proof) ([]byte, error) {
 // the canonical form of a without its proof. Errors match ErrUnsigned,
 // ErrBadSignature or ErrInvalid.
 func Verify(a *Activity) error {
-	pub, sig, err := checkProof(a)
+	sig, err := checkProof(a)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
@@ -99,44 +99,43 @@ func Verify(a *Activity) error {
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	if !ed25519.Verify(pub, data, sig) {
+	if ok, err := signedBy(a.Actor, data, sig); err != nil || !ok {
 		return fmt.Errorf("verify %s seq %d: %w", a.Type, a.Seq, ErrBadSignature)
 	}
 	return nil
 }
 
 // checkProof checks everything about a's proof but the signature, and
-// validates a; it returns the actor's key and the signature.
-func checkProof(a *Activity) (ed25519.PublicKey, []byte, error) {
+// validates a; it returns the signature.
+func checkProof(a *Activity) ([]byte, error) {
 	p := a.Proof
 	if p == nil {
-		return nil, nil, ErrUnsigned
+		return nil, ErrUnsigned
 	}
 	if p.Type != ProofType || p.Cryptosuite != Cryptosuite || p.ProofPurpose != AssertionMethod {
-		return nil, nil, fmt.Errorf("%w: want %s/%s/%s", ErrBadSignature, ProofType, Cryptosuite, AssertionMethod)
+		return nil, fmt.Errorf("%w: want %s/%s/%s", ErrBadSignature, ProofType, Cryptosuite, AssertionMethod)
 	}
 	if p.VerificationMethod != VerificationMethod(a.Actor) {
-		return nil, nil, fmt.Errorf("%w: verificationMethod %q is not the actor's key", ErrBadSignature, p.VerificationMethod)
+		return nil, fmt.Errorf("%w: verificationMethod %q is not the actor's key", ErrBadSignature, p.VerificationMethod)
 	}
 	ctx := a.Context
 	if ctx == nil {
 		ctx = DefaultContext()
 	}
 	if !slices.Equal(p.Context, ctx) {
-		return nil, nil, fmt.Errorf("%w: proof @context differs from the activity's", ErrBadSignature)
+		return nil, fmt.Errorf("%w: proof @context differs from the activity's", ErrBadSignature)
 	}
-	pub, err := PublicKeyFromDID(a.Actor)
-	if err != nil {
-		return nil, nil, err
+	if _, err := actorKey(a.Actor); err != nil {
+		return nil, err
 	}
 	sig, err := decodeProofValue(p.ProofValue)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := a.Validate(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return pub, sig, nil
+	return sig, nil
 }
 
 // VerifyBlock decodes an activity block received from outside, checks its
@@ -152,7 +151,7 @@ func VerifyBlock(data []byte, opts ...DecodeOption) (*Activity, cid.Cid, error) 
 	if err != nil {
 		return nil, cid.Undef, err
 	}
-	pub, sig, err := checkProof(a)
+	sig, err := checkProof(a)
 	if err != nil {
 		return nil, cid.Undef, fmt.Errorf("verify: %w", err)
 	}
@@ -170,7 +169,7 @@ func VerifyBlock(data []byte, opts ...DecodeOption) (*Activity, cid.Cid, error) 
 	if err != nil {
 		return nil, cid.Undef, fmt.Errorf("verify: %w", err)
 	}
-	if !ed25519.Verify(pub, hashData(canonProof, doc), sig) {
+	if ok, err := signedBy(a.Actor, hashData(canonProof, doc), sig); err != nil || !ok {
 		return nil, cid.Undef, fmt.Errorf("verify %s seq %d: %w", a.Type, a.Seq, ErrBadSignature)
 	}
 	if !bytes.Equal(canonical, data) {
@@ -301,8 +300,7 @@ func VerifyDocument(doc []byte) (string, error) {
 		m["@context"] = pctx
 	}
 	did, _, _ := strings.Cut(vm, "#")
-	pub, err := PublicKeyFromDID(did)
-	if err != nil {
+	if _, err := actorKey(did); err != nil {
 		return "", fmt.Errorf("verify document: verificationMethod: %w", err)
 	}
 	sig, err := decodeProofValue(pv)
@@ -317,7 +315,7 @@ func VerifyDocument(doc []byte) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("verify document: %w", err)
 	}
-	if !ed25519.Verify(pub, hashData(canonProof, canonDoc), sig) {
+	if ok, err := signedBy(did, hashData(canonProof, canonDoc), sig); err != nil || !ok {
 		return "", fmt.Errorf("verify document: %w", ErrBadSignature)
 	}
 	return did, nil
