@@ -82,9 +82,13 @@ func (n *Node) acceptDelivery(ctx context.Context, from peer.ID, data []byte) er
 // it, for at most a week.
 func (n *Node) redeliverUnannounced(ctx context.Context, minAge time.Duration) {
 	now := time.Now().UTC()
-	rows, err := n.db.query(ctx, `SELECT v.activity_cid, r.community, coalesce(a.node, '') FROM versions v
-		JOIN resources r ON r.id = v.resource_id
-		JOIN local_actors l ON l.did = v.actor
+	// The scan starts from the node's own actors (CROSS JOIN fixes the
+	// order): starting from the versions' dates walked every version
+	// published in the window, a million on an HQ, on the connection
+	// the ingest loop writes with.
+	rows, err := n.db.query(ctx, `SELECT v.activity_cid, r.community, coalesce(a.node, '') FROM local_actors l
+		CROSS JOIN resources r ON r.actor = l.did
+		JOIN versions v ON v.resource_id = r.id AND v.actor = l.did
 		LEFT JOIN actors a ON a.did = r.community
 		WHERE r.community != '' AND v.published < ? AND v.published > ?
 		AND r.community NOT IN (SELECT did FROM local_actors)
