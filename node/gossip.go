@@ -188,6 +188,7 @@ func (n *Node) ingestLoop(ctx context.Context, gapDelay time.Duration) {
 		case it := <-n.ingestCh:
 			batch = append(batch, it)
 		}
+		n.waitForIndex(ctx)
 	drain:
 		for len(batch) < maxIngestBatch {
 			select {

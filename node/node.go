@@ -91,6 +91,7 @@ type Node struct {
 	indexMu     sync.Mutex
 	indexKick   chan struct{}
 	justStored  storedEntries // decoded entries on their way to the index
+	heads       *logHeads     // how far each log is stored, to skip SQLite reads
 	searchLimit *searchLimiter
 	pages       pageCache
 	ingested    atomic.Int64 // activities taken off ingestCh, for tests and benchmarks
@@ -117,6 +118,7 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 	n := &Node{repo: repo, cfg: cfg, log: o.log, metrics: prometheus.NewRegistry(), started: time.Now(),
 		rejected: counters{m: map[string]*atomic.Int64{}}, accepted: counters{m: map[string]*atomic.Int64{}}}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.heads = newLogHeads()
 	n.ingestCh = make(chan ingestItem, 4*maxIngestBatch)
 	n.gaps = newKeyedQueue[string, ingestItem]()
 	n.indexKick = make(chan struct{}, 1)
