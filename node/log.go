@@ -183,7 +183,7 @@ func (n *Node) storeEntries(ctx context.Context, es []entry) error {
 			}
 			stored = append(stored, e)
 		}
-		return nil
+		return n.db.advanceActorSeqs(ctx, tx, stored)
 	})
 	n.heads.stored(pending, err == nil, stored)
 	if err != nil {
@@ -269,7 +269,7 @@ func (n *Node) RebuildViews(ctx context.Context) (int, error) {
 				return err
 			}
 		}
-		return nil
+		return n.db.advanceActorSeqs(ctx, tx, entries)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("rebuild views: %w", err)

@@ -39,6 +39,46 @@ func TestOldLogTableGetsTheBodyColumn(t *testing.T) {
 	}
 }
 
+// A versions table made while activity_cid was UNIQUE is rebuilt without
+// the constraint on open, keeping its rows and its index by date.
+func TestOldVersionsTableLosesTheUniqueCID(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lyceum.db")
+	old, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`CREATE TABLE versions (resource_id TEXT NOT NULL, version INTEGER NOT NULL, activity_cid TEXT NOT NULL UNIQUE,
+		actor TEXT NOT NULL, title TEXT NOT NULL, media_cid TEXT NOT NULL DEFAULT '', url TEXT NOT NULL DEFAULT '', license TEXT NOT NULL,
+		language TEXT NOT NULL, derived_from TEXT NOT NULL DEFAULT '', published TEXT NOT NULL, body BLOB NOT NULL,
+		PRIMARY KEY (resource_id, version));
+		CREATE INDEX versions_published ON versions (published);
+		INSERT INTO versions VALUES ('r1', 1, 'c1', 'did:key:z6Mkold', 'Fractions', '', 'https://example.org/f', 'CC0-1.0', 'en', '', '2026-01-01T00:00:00Z', x'')`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	for range 2 { // the second open finds nothing to do
+		s, err := openSocialStore(path)
+		if err != nil {
+			t.Fatalf("open an old database: %v", err)
+		}
+		var unique, byDate int
+		var title string
+		if err := s.db.QueryRow(`SELECT count(*) FROM pragma_index_list('versions') WHERE origin = 'u'`).Scan(&unique); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.db.QueryRow(`SELECT count(*) FROM pragma_index_list('versions') WHERE name = 'versions_published'`).Scan(&byDate); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.db.QueryRow(`SELECT title FROM versions WHERE resource_id = 'r1' AND version = 1`).Scan(&title); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if unique != 0 || byDate != 1 || title != "Fractions" {
+			t.Fatalf("after open: %d unique indexes, %d by date, title %q", unique, byDate, title)
+		}
+	}
+}
+
 // A published entry is served from SQLite, to the node itself and to a
 // follower over bitswap, and survives a restart.
 func TestLogEntriesAreServedFromTheSocialStore(t *testing.T) {

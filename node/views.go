@@ -21,10 +21,28 @@ func communityOf(a *activity.Activity) string {
 	return ""
 }
 
-// applyToViews updates the derived tables for one activity. It depends only
-// on the activity itself, never on what arrived before it, except that an
-// Undo follows the activity it undoes in the same actor's log; that is what
-// makes a rebuild from the logs give the same state.
+// advanceActorSeqs moves each actor's known seq forward to the highest of
+// its entries in es, after es were applied to the views: one statement
+// per actor and not per entry (an HQ's batch holds a few entries of each
+// of many actors).
+func (s *socialStore) advanceActorSeqs(ctx context.Context, tx *sql.Tx, es []entry) error {
+	top := map[string]uint64{}
+	for _, e := range es {
+		top[e.act.Actor] = max(top[e.act.Actor], e.act.Seq)
+	}
+	for did, seq := range top {
+		if _, err := s.execIn(ctx, tx, `UPDATE actors SET seq = max(seq, ?) WHERE did = ?`, seq, did); err != nil {
+			return fmt.Errorf("advance the seq of %s: %w", did, err)
+		}
+	}
+	return nil
+}
+
+// applyToViews updates the derived tables for one activity
+// (advanceActorSeqs does the actors' seqs, once per batch). It depends
+// only on the activity itself, never on what arrived before it, except
+// that an Undo follows the activity it undoes in the same actor's log;
+// that is what makes a rebuild from the logs give the same state.
 func (s *socialStore) applyToViews(ctx context.Context, tx *sql.Tx, e entry) error {
 	a := e.act
 	exec := func(q string, args ...any) error {
@@ -32,10 +50,6 @@ func (s *socialStore) applyToViews(ctx context.Context, tx *sql.Tx, e entry) err
 			return fmt.Errorf("apply %s %s: %w", a.Type, e.cid, err)
 		}
 		return nil
-	}
-	// Every activity moves its actor's known seq forward.
-	if err := exec(`UPDATE actors SET seq = max(seq, ?) WHERE did = ?`, a.Seq, a.Actor); err != nil {
-		return err
 	}
 	if ok, err := applyCollection(ctx, tx, e); ok || err != nil {
 		return err
