@@ -163,6 +163,7 @@ func (n *Node) storeEntries(ctx context.Context, es []entry) error {
 	// time went to scheduling them (go tool trace -pprof=sched).
 	ctx = context.WithoutCancel(ctx)
 	stored := make([]entry, 0, len(es))
+	rowids := make([]uint64, 0, len(es))
 	defer n.kickIndex()
 	pending := n.heads.storing(es)
 	err := n.db.tx(ctx, func(tx *sql.Tx) error {
@@ -178,10 +179,15 @@ func (n *Node) storeEntries(ctx context.Context, es []entry) error {
 			if k, _ := res.RowsAffected(); k == 0 {
 				continue // already stored
 			}
+			rowid, err := res.LastInsertId()
+			if err != nil {
+				return fmt.Errorf("index %s: %w", e.cid, err)
+			}
 			if err := n.db.applyToViews(ctx, tx, e); err != nil {
 				return err
 			}
 			stored = append(stored, e)
+			rowids = append(rowids, uint64(rowid))
 		}
 		return n.db.advanceActorSeqs(ctx, tx, stored)
 	})
@@ -190,7 +196,7 @@ func (n *Node) storeEntries(ctx context.Context, es []entry) error {
 		return err
 	}
 	if n.index != nil {
-		n.justStored.put(stored)
+		n.justStored.put(rowids, stored)
 	}
 	return nil
 }

@@ -295,6 +295,16 @@ func (s *socialStore) readRow(ctx context.Context, q string, args ...any) row {
 	return st.QueryRowContext(ctx, args...)
 }
 
+// readQuery runs a query on the read pool: it sees the last commit and
+// never waits for a transaction in progress.
+func (s *socialStore) readQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := s.prepared(ctx, q, true)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
 // prepareWanted prepares the statements execIn ran unprepared.
 func (s *socialStore) prepareWanted(ctx context.Context) {
 	s.mu.Lock()
