@@ -211,8 +211,10 @@ func (n *Node) indexDocs(ctx context.Context, es []entry) []index.Doc {
 		if h, ok := handles[did]; ok {
 			return h
 		}
+		// On the read pool, as readLogAfter: the actors of entries
+		// already committed.
 		var h string
-		_ = n.db.queryRow(ctx, `SELECT username || '@' || node FROM actors WHERE did = ?`, did).Scan(&h)
+		_ = n.db.readRow(ctx, `SELECT username || '@' || node FROM actors WHERE did = ?`, did).Scan(&h)
 		handles[did] = h
 		return h
 	}
