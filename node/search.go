@@ -139,6 +139,7 @@ func (n *Node) catchUpIndexBy(ctx context.Context, size int) error {
 			}
 		}
 		if last == 0 {
+			n.justStored.dropThrough(done) // put after the log was read
 			return nil
 		}
 		done = last
