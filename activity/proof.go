@@ -12,6 +12,7 @@ import (
 
 	"github.com/ipfs/go-cid"
 	"github.com/multiformats/go-multibase"
+	voied "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 )
 
 // Data Integrity constants for eddsa-jcs-2022.
@@ -91,7 +92,7 @@ func signingInput(a *Activity, proof *Proof) ([]byte, error) {
 // the canonical form of a without its proof. Errors match ErrUnsigned,
 // ErrBadSignature or ErrInvalid.
 func Verify(a *Activity) error {
-	sig, err := checkProof(a)
+	key, sig, err := checkProof(a)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
@@ -99,43 +100,44 @@ func Verify(a *Activity) error {
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	if ok, err := signedBy(a.Actor, data, sig); err != nil || !ok {
+	if !signedBy(key, data, sig) {
 		return fmt.Errorf("verify %s seq %d: %w", a.Type, a.Seq, ErrBadSignature)
 	}
 	return nil
 }
 
 // checkProof checks everything about a's proof but the signature, and
-// validates a; it returns the signature.
-func checkProof(a *Activity) ([]byte, error) {
+// validates a; it returns the actor's key and the signature.
+func checkProof(a *Activity) (*voied.ExpandedPublicKey, []byte, error) {
 	p := a.Proof
 	if p == nil {
-		return nil, ErrUnsigned
+		return nil, nil, ErrUnsigned
 	}
 	if p.Type != ProofType || p.Cryptosuite != Cryptosuite || p.ProofPurpose != AssertionMethod {
-		return nil, fmt.Errorf("%w: want %s/%s/%s", ErrBadSignature, ProofType, Cryptosuite, AssertionMethod)
+		return nil, nil, fmt.Errorf("%w: want %s/%s/%s", ErrBadSignature, ProofType, Cryptosuite, AssertionMethod)
 	}
 	if p.VerificationMethod != VerificationMethod(a.Actor) {
-		return nil, fmt.Errorf("%w: verificationMethod %q is not the actor's key", ErrBadSignature, p.VerificationMethod)
+		return nil, nil, fmt.Errorf("%w: verificationMethod %q is not the actor's key", ErrBadSignature, p.VerificationMethod)
 	}
 	ctx := a.Context
 	if ctx == nil {
 		ctx = DefaultContext()
 	}
 	if !slices.Equal(p.Context, ctx) {
-		return nil, fmt.Errorf("%w: proof @context differs from the activity's", ErrBadSignature)
+		return nil, nil, fmt.Errorf("%w: proof @context differs from the activity's", ErrBadSignature)
 	}
-	if _, err := actorKey(a.Actor); err != nil {
-		return nil, err
+	key, err := actorKey(a.Actor)
+	if err != nil {
+		return nil, nil, err
 	}
 	sig, err := decodeProofValue(p.ProofValue)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := a.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return sig, nil
+	return key, sig, nil
 }
 
 // VerifyBlock decodes an activity block received from outside, checks its
@@ -151,7 +153,7 @@ func VerifyBlock(data []byte, opts ...DecodeOption) (*Activity, cid.Cid, error) 
 	if err != nil {
 		return nil, cid.Undef, err
 	}
-	sig, err := checkProof(a)
+	key, sig, err := checkProof(a)
 	if err != nil {
 		return nil, cid.Undef, fmt.Errorf("verify: %w", err)
 	}
@@ -169,7 +171,7 @@ func VerifyBlock(data []byte, opts ...DecodeOption) (*Activity, cid.Cid, error) 
 	if err != nil {
 		return nil, cid.Undef, fmt.Errorf("verify: %w", err)
 	}
-	if ok, err := signedBy(a.Actor, hashData(canonProof, doc), sig); err != nil || !ok {
+	if !signedBy(key, hashData(canonProof, doc), sig) {
 		return nil, cid.Undef, fmt.Errorf("verify %s seq %d: %w", a.Type, a.Seq, ErrBadSignature)
 	}
 	if !bytes.Equal(canonical, data) {
@@ -300,7 +302,8 @@ func VerifyDocument(doc []byte) (string, error) {
 		m["@context"] = pctx
 	}
 	did, _, _ := strings.Cut(vm, "#")
-	if _, err := actorKey(did); err != nil {
+	key, err := actorKey(did)
+	if err != nil {
 		return "", fmt.Errorf("verify document: verificationMethod: %w", err)
 	}
 	sig, err := decodeProofValue(pv)
@@ -315,7 +318,7 @@ func VerifyDocument(doc []byte) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("verify document: %w", err)
 	}
-	if ok, err := signedBy(did, hashData(canonProof, canonDoc), sig); err != nil || !ok {
+	if !signedBy(key, hashData(canonProof, canonDoc), sig) {
 		return "", fmt.Errorf("verify document: %w", ErrBadSignature)
 	}
 	return did, nil

@@ -3,7 +3,7 @@ package node
 import (
 	"sync"
 
-	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // logHeadsSize bounds the actors whose log heads are remembered. An HQ
@@ -24,9 +24,9 @@ const logHeadsSize = 1 << 16
 // (learn). Anything unsure is dropped and read from SQLite again.
 type logHeads struct {
 	mu       sync.Mutex
-	heads    *lru.Cache[string, logHead]
-	epoch    uint64 // stores begun and ended
-	inFlight int    // stores begun and not ended
+	heads    *simplelru.LRU[string, logHead] // guarded by mu
+	epoch    uint64                          // stores begun and ended
+	inFlight int                             // stores begun and not ended
 }
 
 // logHead is what is stored of one actor's log.
@@ -37,7 +37,7 @@ type logHead struct {
 }
 
 func newLogHeads() *logHeads {
-	c, err := lru.New[string, logHead](logHeadsSize)
+	c, err := simplelru.NewLRU[string, logHead](logHeadsSize, nil)
 	if err != nil {
 		panic(err) // only for a size below 1
 	}

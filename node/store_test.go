@@ -10,21 +10,29 @@ import (
 	"github.com/ipfs/go-cid"
 )
 
-// A database made before log entries moved into SQLite gets the body
-// column on open, and its old rows (bytes in the block store) still read
-// as absent from the source, not as errors.
-func TestOldLogTableGetsTheBodyColumn(t *testing.T) {
+// oldDatabase makes a lyceum.db holding what statements create, as an
+// older version left it, and returns its path.
+func oldDatabase(t *testing.T, statements string) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "lyceum.db")
 	old, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := old.Exec(`CREATE TABLE log_entries (actor TEXT NOT NULL, seq INTEGER NOT NULL, cid TEXT NOT NULL UNIQUE,
-		type TEXT NOT NULL, published TEXT NOT NULL, PRIMARY KEY (actor, seq));
-		INSERT INTO log_entries VALUES ('did:key:z6Mkold', 1, 'bagaaierasords4njcts6vs7qvdjfcvgnume4hqohf65zsfguprqphs3icwea', 'Create', '2026-01-01T00:00:00Z')`); err != nil {
+	defer old.Close()
+	if _, err := old.Exec(statements); err != nil {
 		t.Fatal(err)
 	}
-	old.Close()
+	return path
+}
+
+// A database made before log entries moved into SQLite gets the body
+// column on open, and its old rows (bytes in the block store) still read
+// as absent from the source, not as errors.
+func TestOldLogTableGetsTheBodyColumn(t *testing.T) {
+	path := oldDatabase(t, `CREATE TABLE log_entries (actor TEXT NOT NULL, seq INTEGER NOT NULL, cid TEXT NOT NULL UNIQUE,
+		type TEXT NOT NULL, published TEXT NOT NULL, PRIMARY KEY (actor, seq));
+		INSERT INTO log_entries VALUES ('did:key:z6Mkold', 1, 'bagaaierasords4njcts6vs7qvdjfcvgnume4hqohf65zsfguprqphs3icwea', 'Create', '2026-01-01T00:00:00Z')`)
 	s, err := openSocialStore(path)
 	if err != nil {
 		t.Fatalf("open an old database: %v", err)
@@ -42,20 +50,12 @@ func TestOldLogTableGetsTheBodyColumn(t *testing.T) {
 // A versions table made while activity_cid was UNIQUE is rebuilt without
 // the constraint on open, keeping its rows and its index by date.
 func TestOldVersionsTableLosesTheUniqueCID(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "lyceum.db")
-	old, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := old.Exec(`CREATE TABLE versions (resource_id TEXT NOT NULL, version INTEGER NOT NULL, activity_cid TEXT NOT NULL UNIQUE,
+	path := oldDatabase(t, `CREATE TABLE versions (resource_id TEXT NOT NULL, version INTEGER NOT NULL, activity_cid TEXT NOT NULL UNIQUE,
 		actor TEXT NOT NULL, title TEXT NOT NULL, media_cid TEXT NOT NULL DEFAULT '', url TEXT NOT NULL DEFAULT '', license TEXT NOT NULL,
 		language TEXT NOT NULL, derived_from TEXT NOT NULL DEFAULT '', published TEXT NOT NULL, body BLOB NOT NULL,
 		PRIMARY KEY (resource_id, version));
 		CREATE INDEX versions_published ON versions (published);
-		INSERT INTO versions VALUES ('r1', 1, 'c1', 'did:key:z6Mkold', 'Fractions', '', 'https://example.org/f', 'CC0-1.0', 'en', '', '2026-01-01T00:00:00Z', x'')`); err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
+		INSERT INTO versions VALUES ('r1', 1, 'c1', 'did:key:z6Mkold', 'Fractions', '', 'https://example.org/f', 'CC0-1.0', 'en', '', '2026-01-01T00:00:00Z', x'')`)
 	for range 2 { // the second open finds nothing to do
 		s, err := openSocialStore(path)
 		if err != nil {
