@@ -84,7 +84,12 @@ func (o *obj) extra(path string, extra map[string]json.RawMessage, known []strin
 	return nil
 }
 
-func (o *obj) value() value { return value{kind: kObject, obj: o.ms} }
+// value is the object, its members sorted as the canonical form has them
+// (in place: the writer would otherwise sort a copy).
+func (o *obj) value() value {
+	slices.SortFunc(o.ms, compareMembers)
+	return value{kind: kObject, obj: o.ms}
+}
 
 // formatTime writes a time as Lyceum does: RFC 3339 in UTC, fractional
 // seconds only when non-zero and without trailing zeros.

@@ -51,6 +51,11 @@ type parser struct {
 	b        []byte
 	i        int
 	maxDepth int
+	// The members and elements of the objects and arrays being parsed
+	// pile up here; each closed one takes a copy of exactly its own, so
+	// that it is allocated once at its size rather than grown.
+	members  []member
+	elements []value
 }
 
 // parseJSON parses one JSON value (top level must be an object) and rejects
@@ -135,6 +140,8 @@ func (p *parser) object(depth int) (value, error) {
 		return v, nil
 	}
 	var seen map[string]struct{}
+	base := len(p.members)
+	defer func() { p.members = p.members[:base] }()
 	for {
 		p.ws()
 		if p.i >= len(p.b) || p.b[p.i] != '"' {
@@ -147,16 +154,16 @@ func (p *parser) object(depth int) (value, error) {
 		// Duplicate names are the classic JCS ambiguity: reject them. A
 		// linear scan is cheapest for the small objects we expect; a set
 		// keeps a hostile object with thousands of members linear.
-		if len(v.obj) < 16 {
-			for _, m := range v.obj {
+		if ms := p.members[base:]; len(ms) < 16 {
+			for _, m := range ms {
 				if m.key == key {
 					return value{}, p.errf("duplicate member %q", key)
 				}
 			}
 		} else {
 			if seen == nil {
-				seen = make(map[string]struct{}, 2*len(v.obj))
-				for _, m := range v.obj {
+				seen = make(map[string]struct{}, 2*len(ms))
+				for _, m := range ms {
 					seen[m.key] = struct{}{}
 				}
 			}
@@ -175,7 +182,7 @@ func (p *parser) object(depth int) (value, error) {
 		if err != nil {
 			return value{}, err
 		}
-		v.obj = append(v.obj, member{key: key, val: mv})
+		p.members = append(p.members, member{key: key, val: mv})
 		p.ws()
 		if p.i >= len(p.b) {
 			return value{}, p.errf("unterminated object")
@@ -185,6 +192,7 @@ func (p *parser) object(depth int) (value, error) {
 			p.i++
 		case '}':
 			p.i++
+			v.obj = slices.Clone(p.members[base:])
 			return v, nil
 		default:
 			return value{}, p.errf("expected ',' or '}'")
@@ -201,13 +209,15 @@ func (p *parser) array(depth int) (value, error) {
 		v.arr = []value{}
 		return v, nil
 	}
+	base := len(p.elements)
+	defer func() { p.elements = p.elements[:base] }()
 	for {
 		p.ws()
 		ev, err := p.value(depth)
 		if err != nil {
 			return value{}, err
 		}
-		v.arr = append(v.arr, ev)
+		p.elements = append(p.elements, ev)
 		p.ws()
 		if p.i >= len(p.b) {
 			return value{}, p.errf("unterminated array")
@@ -217,6 +227,7 @@ func (p *parser) array(depth int) (value, error) {
 			p.i++
 		case ']':
 			p.i++
+			v.arr = slices.Clone(p.elements[base:])
 			return v, nil
 		default:
 			return value{}, p.errf("expected ',' or ']'")

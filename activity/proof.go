@@ -109,6 +109,18 @@ func Verify(a *Activity) error {
 // checkProof checks everything about a's proof but the signature, and
 // validates a; it returns the actor's key and the signature.
 func checkProof(a *Activity) (*voied.ExpandedPublicKey, []byte, error) {
+	key, sig, err := proofParts(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := a.Validate(); err != nil {
+		return nil, nil, err
+	}
+	return key, sig, nil
+}
+
+// proofParts is checkProof for an activity already validated (by Decode).
+func proofParts(a *Activity) (*voied.ExpandedPublicKey, []byte, error) {
 	p := a.Proof
 	if p == nil {
 		return nil, nil, ErrUnsigned
@@ -134,9 +146,6 @@ func checkProof(a *Activity) (*voied.ExpandedPublicKey, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := a.Validate(); err != nil {
-		return nil, nil, err
-	}
 	return key, sig, nil
 }
 
@@ -149,11 +158,11 @@ func checkProof(a *Activity) (*voied.ExpandedPublicKey, []byte, error) {
 // Errors match those of Decode and Verify, and ErrMalformed for bytes that
 // are not canonical.
 func VerifyBlock(data []byte, opts ...DecodeOption) (*Activity, cid.Cid, error) {
-	a, err := Decode(data, opts...)
+	a, err := Decode(data, opts...) // validates a
 	if err != nil {
 		return nil, cid.Undef, err
 	}
-	key, sig, err := checkProof(a)
+	key, sig, err := proofParts(a)
 	if err != nil {
 		return nil, cid.Undef, fmt.Errorf("verify: %w", err)
 	}

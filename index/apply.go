@@ -492,9 +492,9 @@ func (tx *txn) commit() (func(context.Context) error, error) {
 			continue
 		}
 		r.Likes = tx.likes(id)
-		doc, err := r.document(tx.has(prefDelist + id))
+		doc, err := tx.ix.bleveDocument(id, r, tx.has(prefDelist+id))
 		if err == nil {
-			err = b.Index(id, doc)
+			err = b.IndexAdvanced(doc)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("index: %s: %w", id, err)
@@ -506,7 +506,7 @@ func (tx *txn) commit() (func(context.Context) error, error) {
 	for k, v := range tx.overlay {
 		if v == nil {
 			b.Delete(k)
-		} else if err := b.Index(k, map[string]any{fState: "=" + string(v)}); err != nil {
+		} else if err := b.IndexAdvanced(stateDocument(k, v)); err != nil {
 			return nil, fmt.Errorf("index: %s: %w", k, err)
 		}
 	}
@@ -697,44 +697,30 @@ func parseFacetTerm(t string) (name, v string, ok bool) {
 	return name, v, ok
 }
 
-// document is the bleve document of r; a delisted one keeps only its
-// record, so that it matches nothing but Relist can bring it back.
-func (r *record) document(delisted bool) (map[string]any, error) {
-	rec, err := json.Marshal(r)
-	if err != nil {
-		return nil, err
-	}
-	if delisted {
-		return map[string]any{fRec: string(rec)}, nil
-	}
-	l := langSuffix(r.Language)
+// facetTerms are r's filter and facet terms, for fFacet.
+func (r *record) facetTerms() []string {
 	facets := []string{facetTerm(FacetKind, r.Kind)}
-	for name, v := range map[string]string{FacetLanguage: primary(r.Language), FacetLicense: r.License, FacetType: r.Type, FacetLevel: r.Level} {
-		if v != "" {
-			facets = append(facets, facetTerm(name, v))
+	for _, f := range []struct{ name, v string }{
+		{FacetLanguage, primary(r.Language)}, {FacetLicense, r.License}, {FacetType, r.Type}, {FacetLevel, r.Level},
+	} {
+		if f.v != "" {
+			facets = append(facets, facetTerm(f.name, f.v))
 		}
 	}
 	for _, s := range r.Subjects {
 		facets = append(facets, facetTerm(FacetSubject, s))
 	}
-	m := map[string]any{
-		fRec:       string(rec),
-		fTitle + l: append([]string{r.Title}, r.Keywords...),
-		fFacet:     facets,
-		fPublished: r.Published.UTC().Format(sortTime),
-		fLikes:     fmt.Sprintf("%010d", r.Likes),
-	}
-	if r.Summary != "" {
-		m[fSummary+l] = r.Summary
-	}
+	return facets
+}
+
+// people are the creators' names and the author's and community's
+// handles, for fPeople.
+func (r *record) people() []string {
 	var people []string
 	for _, p := range append(append([]string(nil), r.Creators...), r.AuthorHandle, r.CommunityHandle) {
 		if p != "" {
 			people = append(people, p)
 		}
 	}
-	if len(people) > 0 {
-		m[fPeople] = people
-	}
-	return m, nil
+	return people
 }

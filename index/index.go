@@ -182,7 +182,7 @@ func Open(path string, opts ...Option) (*Index, error) {
 			bi.Close()
 			return nil, fmt.Errorf("index: open %q: no analyzer %q", path, analyzerOf(l))
 		}
-		ix.analyzers[l] = an
+		ix.analyzers[l] = withWordTokenizer(an)
 	}
 	return ix, nil
 }

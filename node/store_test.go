@@ -153,3 +153,28 @@ func TestValidatorDoesNotWaitForTheIngestTransaction(t *testing.T) {
 		t.Error("a stored activity was accepted again: the read pool did not see the commit")
 	}
 }
+
+// The writing connection runs with the settings that make commits durable
+// and checkpoints rare (see openSocialStore), also after the pool opens a
+// new connection.
+func TestSocialStoreConnectionSettings(t *testing.T) {
+	s, err := openSocialStore(filepath.Join(t.TempDir(), "lyceum.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for range 2 {
+		for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "wal_autocheckpoint": "8000", "journal_size_limit": "67108864"} {
+			var got string
+			if err := s.db.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
+			}
+		}
+		// Drop the pool's connection, so that the next query opens one.
+		s.db.SetMaxIdleConns(0)
+		s.db.SetMaxIdleConns(1)
+	}
+}
