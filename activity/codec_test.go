@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -190,6 +191,26 @@ func TestDescriptionAllowsMarkdownButNotHTML(t *testing.T) {
 		err := checkText("summary", s, 0, MaxDescription)
 		if (err == nil) != ok {
 			t.Errorf("%q: got %v, want ok=%v", s, err, ok)
+		}
+	}
+}
+
+// compareUTF16's byte-order shortcut agrees with the code-unit comparison,
+// around the one range where UTF-8 and UTF-16 orders differ.
+func TestCompareUTF16AgreesWithCodeUnits(t *testing.T) {
+	alphabet := []rune{'a', 'b', 'é', 0x7ff, 0x800, 0xd7ff, 0xe000, 0xeeee, 0xffff, 0x10000, 0x1f600, 0x10ffff}
+	r := rand.New(rand.NewPCG(5, 6))
+	word := func() string {
+		var b strings.Builder
+		for range r.IntN(4) {
+			b.WriteRune(alphabet[r.IntN(len(alphabet))])
+		}
+		return b.String()
+	}
+	for range 100000 {
+		a, b := word(), word()
+		if got, want := compareUTF16(a, b), compareUTF16Units(a, b); got != want {
+			t.Fatalf("compareUTF16(%q, %q) = %d, code units say %d", a, b, got, want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package activity
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -467,6 +468,27 @@ func writeCanonical(buf []byte, v value) ([]byte, error) {
 func compareMembers(a, b member) int { return compareUTF16(a.key, b.key) }
 
 func compareUTF16(a, b string) int {
+	// UTF-8 byte order is code point order, and so is UTF-16 order but
+	// for one case: a character of U+E000–U+FFFF (lead byte 0xEE or 0xEF)
+	// sorts after a supplementary one (lead byte 0xF0–0xF4, a surrogate
+	// pair in UTF-16). Only a first difference of that kind needs the
+	// code units.
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	if i == len(a) || i == len(b) {
+		return cmp.Compare(len(a), len(b))
+	}
+	x, y := a[i], b[i]
+	if (x == 0xEE || x == 0xEF) && y >= 0xF0 || (y == 0xEE || y == 0xEF) && x >= 0xF0 {
+		return compareUTF16Units(a, b)
+	}
+	return cmp.Compare(x, y)
+}
+
+// compareUTF16Units is compareUTF16 rune by rune.
+func compareUTF16Units(a, b string) int {
 	for a != "" && b != "" {
 		ra, na := utf8.DecodeRuneInString(a)
 		rb, nb := utf8.DecodeRuneInString(b)
