@@ -28,9 +28,12 @@
 // (stemming, stop words) for en, fr, es, de, it and pt, and with a plain
 // lower-casing analyzer for every other language and for collections,
 // communities and persons. Creators' names and handles go to one plain
-// field. A query word is analyzed once per language and looked up in the
-// term dictionaries; the query asks only the fields that have it (the
-// filtered language's, when there is a language filter). The title weighs
+// field. Documents are built directly, field for field as the mapping
+// describes them, and tokenized by a fast path that gives exactly the
+// tokens of bleve's Unicode tokenizer on Latin text (and defers to it on
+// anything else). A query word is analyzed once per language and looked
+// up in the term dictionaries; the query asks only the fields that have
+// it (the filtered language's, when there is a language filter). The title weighs
 // more than the summary; a word of five letters or more that matches
 // nothing exactly matches the words one typo away; "quoted phrases" must
 // match as phrases. Filters and facets are terms of one keyword field with

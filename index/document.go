@@ -16,11 +16,13 @@ const (
 	optStored  = bleveindex.StoreField                                 // storedOnly
 )
 
-// bleveDocument is what the mapping makes of r.document(delisted), field
-// for field, built directly: bleve's reflective walk of a map cost about
-// 8 µs a document, and its TokenFrequency allocates every term's entry
-// and location list on its own. Queries still find analyzers through the
-// mapping; TestBleveDocumentMatchesTheMapping keeps the two in step.
+// bleveDocument is the bleve document of id's record r: what the mapping
+// would make of r's fields, built directly. bleve's reflective walk of a
+// map cost about 8 µs a document, and its TokenFrequency allocates every
+// term's entry and location list on its own. A delisted thing keeps only
+// its record, so that it matches nothing but Relist can bring it back.
+// Queries still find fields and analyzers through the mapping;
+// TestBleveDocumentMatchesTheMapping keeps the two in step.
 func (ix *Index) bleveDocument(id string, r *record, delisted bool) (*document.Document, error) {
 	rec, err := json.Marshal(r)
 	if err != nil {
