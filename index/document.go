@@ -9,11 +9,11 @@ import (
 	bleveindex "github.com/blevesearch/bleve_index_api"
 )
 
-// Options of the fields, as the mapping (newMapping) gives them.
-const (
-	optText    = bleveindex.IndexField | bleveindex.IncludeTermVectors // textField
-	optKeyword = bleveindex.IndexField | bleveindex.DocValues          // fFacet, fPublished, fLikes
-	optStored  = bleveindex.StoreField                                 // storedOnly
+// Options of the fields, taken from the field mappings newMapping uses.
+var (
+	optText    = textField("").Options()
+	optKeyword = keywordField().Options()
+	optStored  = storedOnly().Options()
 )
 
 // bleveDocument is the bleve document of id's record r: what the mapping

@@ -306,12 +306,7 @@ func newMapping() *mapping.IndexMappingImpl {
 	}
 	dm.AddFieldMappingsAt(fPeople, textField(plainAnalyzer))
 	for _, f := range []string{fFacet, fPublished, fLikes} {
-		fm := bleve.NewKeywordFieldMapping()
-		fm.IncludeInAll = false
-		fm.IncludeTermVectors = false
-		fm.DocValues = true
-		fm.Store = false
-		dm.AddFieldMappingsAt(f, fm)
+		dm.AddFieldMappingsAt(f, keywordField())
 	}
 	for _, f := range []string{fState, fRec} {
 		dm.AddFieldMappingsAt(f, storedOnly())
@@ -329,6 +324,17 @@ func textField(analyzer string) *mapping.FieldMapping {
 	fm.IncludeTermVectors = true
 	fm.IncludeInAll = false
 	fm.DocValues = false
+	return fm
+}
+
+// keywordField is one term, with doc values, not stored: filters, facets
+// and sort keys.
+func keywordField() *mapping.FieldMapping {
+	fm := bleve.NewKeywordFieldMapping()
+	fm.IncludeInAll = false
+	fm.IncludeTermVectors = false
+	fm.DocValues = true
+	fm.Store = false
 	return fm
 }
 
