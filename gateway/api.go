@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -52,12 +54,12 @@ type ConnectResponse struct {
 func (s *Server) apiConnect(w http.ResponseWriter, r *http.Request) {
 	var req ConnectRequest
 	if err := readJSON(r, &req); err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	id, err := s.network.Connect(r.Context(), req.Addr)
 	if err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, ConnectResponse{PeerID: id})
@@ -79,23 +81,23 @@ type AddResponse struct {
 func (s *Server) apiAdd(w http.ResponseWriter, r *http.Request) {
 	opts, err := addOptionsFromQuery(r)
 	if err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	mediatype, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mediatype != "multipart/form-data" && mediatype != "multipart/mixed") {
-		writeError(w, s.log, &node.Error{Kind: node.KindInvalid, Msg: "add wants a multipart/form-data upload"})
+		s.fail(w, r, &node.Error{Kind: node.KindInvalid, Msg: "add wants a multipart/form-data upload"})
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes)
 	mr, err := r.MultipartReader()
 	if err != nil {
-		writeError(w, s.log, &node.Error{Kind: node.KindInvalid, Msg: "add: bad multipart upload", Err: err})
+		s.fail(w, r, &node.Error{Kind: node.KindInvalid, Msg: "add: bad multipart upload", Err: err})
 		return
 	}
 	dir, err := files.NewFileFromPartReader(mr, mediatype)
 	if err != nil {
-		writeError(w, s.log, &node.Error{Kind: node.KindInvalid, Msg: "add: bad multipart upload", Err: err})
+		s.fail(w, r, &node.Error{Kind: node.KindInvalid, Msg: "add: bad multipart upload", Err: err})
 		return
 	}
 	it := dir.Entries()
@@ -104,17 +106,17 @@ func (s *Server) apiAdd(w http.ResponseWriter, r *http.Request) {
 		if it.Err() != nil {
 			msg = "add: bad multipart upload: " + it.Err().Error()
 		}
-		writeError(w, s.log, &node.Error{Kind: node.KindInvalid, Msg: msg})
+		s.fail(w, r, &node.Error{Kind: node.KindInvalid, Msg: msg})
 		return
 	}
 	var total int64
 	c, err := s.content.AddFiles(r.Context(), it.Name(), markUpload(it.Node()), opts, func(n int64) { total = n })
 	if err != nil {
-		writeError(w, s.log, classifyUpload(err))
+		s.fail(w, r, classifyUpload(err))
 		return
 	}
 	if it.Next() || it.Err() != nil {
-		writeError(w, s.log, &node.Error{Kind: node.KindInvalid, Msg: "add: send one file or folder per upload"})
+		s.fail(w, r, &node.Error{Kind: node.KindInvalid, Msg: "add: send one file or folder per upload"})
 		return
 	}
 	writeJSON(w, http.StatusOK, AddResponse{Name: it.Name(), CID: c.String(), Bytes: total})
@@ -147,7 +149,7 @@ func addOptionsFromQuery(r *http.Request) (node.AddOptions, error) {
 func (s *Server) pathCID(w http.ResponseWriter, r *http.Request) (cid.Cid, bool) {
 	c, err := node.ParseCID(r.PathValue("cid"))
 	if err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return cid.Undef, false
 	}
 	return c, true
@@ -160,7 +162,7 @@ func (s *Server) apiCat(w http.ResponseWriter, r *http.Request) {
 	}
 	f, size, err := s.content.Cat(r.Context(), c)
 	if err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	defer f.Close()
@@ -184,7 +186,7 @@ func (s *Server) apiSize(w http.ResponseWriter, r *http.Request) {
 	}
 	size, err := s.content.Size(r.Context(), c)
 	if err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, SizeResponse{CID: c.String(), Size: size})
@@ -198,7 +200,7 @@ type PinsResponse struct {
 func (s *Server) apiPins(w http.ResponseWriter, r *http.Request) {
 	pins, err := s.content.Pins(r.Context())
 	if err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	out := PinsResponse{Pins: []string{}}
@@ -214,7 +216,7 @@ func (s *Server) apiPin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.content.Pin(r.Context(), c); err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, PinsResponse{Pins: []string{c.String()}})
@@ -226,7 +228,7 @@ func (s *Server) apiUnpin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.content.Unpin(r.Context(), c); err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, PinsResponse{Pins: []string{c.String()}})
@@ -240,7 +242,7 @@ type GCResponse struct {
 func (s *Server) apiGC(w http.ResponseWriter, r *http.Request) {
 	n, err := s.content.GC(r.Context())
 	if err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, GCResponse{Removed: n})
@@ -254,7 +256,7 @@ func (s *Server) apiExportCAR(w http.ResponseWriter, r *http.Request) {
 	// Check the root first, so that a missing CID is a clean 404 and not a
 	// broken stream.
 	if _, err := s.content.Size(r.Context(), c); err != nil && node.KindOf(err) == node.KindNotFound {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/vnd.ipld.car; version=1")
@@ -269,7 +271,7 @@ func (s *Server) apiExportCAR(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiImportCAR(w http.ResponseWriter, r *http.Request) {
 	res, err := s.content.ImportCAR(r.Context(), http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes))
 	if err != nil {
-		writeError(w, s.log, classifyUpload(err))
+		s.fail(w, r, classifyUpload(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
@@ -278,17 +280,29 @@ func (s *Server) apiImportCAR(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiStat(w http.ResponseWriter, r *http.Request) {
 	st, err := s.content.Stat(r.Context())
 	if err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
 }
 
+// readJSON decodes a request body of at most MaxJSONBody bytes holding
+// one JSON value and nothing else, with no unknown fields.
 func readJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, MaxJSONBody))
+	data, err := io.ReadAll(io.LimitReader(r.Body, MaxJSONBody+1))
+	if err != nil {
+		return &node.Error{Kind: node.KindInvalid, Msg: "could not read the request body", Err: err}
+	}
+	if len(data) > MaxJSONBody {
+		return &node.Error{Kind: node.KindInvalid, Msg: fmt.Sprintf("the JSON body is larger than %d bytes", MaxJSONBody)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return &node.Error{Kind: node.KindInvalid, Msg: "bad JSON body", Err: err}
+		return &node.Error{Kind: node.KindInvalid, Msg: "bad JSON body: " + err.Error(), Err: err}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return &node.Error{Kind: node.KindInvalid, Msg: "bad JSON body: something follows the JSON value"}
 	}
 	return nil
 }

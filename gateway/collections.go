@@ -49,38 +49,38 @@ func (s *Server) collectionRoutes() {
 	s.mux.HandleFunc("POST /api/v1/collections", s.requireToken(func(w http.ResponseWriter, r *http.Request) {
 		var req CollectionRequest
 		if err := readJSON(r, &req); err != nil {
-			writeError(w, s.log, err)
+			s.fail(w, r, err)
 			return
 		}
 		res, err := c.CreateCollection(r.Context(), req.As, req.Title, req.Summary)
-		s.answer(w, res, err)
+		s.answer(w, r, res, err)
 	}))
 	s.mux.HandleFunc("GET /api/v1/collections", s.requireToken(func(w http.ResponseWriter, r *http.Request) {
 		ls, err := c.Collections(r.Context(), r.URL.Query().Get("owner"))
-		s.answer(w, ls, err)
+		s.answer(w, r, ls, err)
 	}))
 	s.mux.HandleFunc("GET /api/v1/collections/{id}", s.requireToken(func(w http.ResponseWriter, r *http.Request) {
 		v, err := c.ShowCollection(r.Context(), r.PathValue("id"))
-		s.answer(w, v, err)
+		s.answer(w, r, v, err)
 	}))
 	s.mux.HandleFunc("PUT /api/v1/collections/{id}", s.requireToken(func(w http.ResponseWriter, r *http.Request) {
 		var req CollectionRequest
 		if err := readJSON(r, &req); err != nil {
-			writeError(w, s.log, err)
+			s.fail(w, r, err)
 			return
 		}
 		res, err := c.UpdateCollection(r.Context(), req.As, r.PathValue("id"), req.Title, req.Summary)
-		s.answer(w, res, err)
+		s.answer(w, r, res, err)
 	}))
 	s.mux.HandleFunc("DELETE /api/v1/collections/{id}", s.requireToken(func(w http.ResponseWriter, r *http.Request) {
 		res, err := c.DeleteCollection(r.Context(), r.URL.Query().Get("as"), r.PathValue("id"))
-		s.answer(w, res, err)
+		s.answer(w, r, res, err)
 	}))
 	items := func(remove bool) http.HandlerFunc {
 		return s.requireToken(func(w http.ResponseWriter, r *http.Request) {
 			var req CollectionItemRequest
 			if err := readJSON(r, &req); err != nil {
-				writeError(w, s.log, err)
+				s.fail(w, r, err)
 				return
 			}
 			f := c.AddToCollection
@@ -88,7 +88,7 @@ func (s *Server) collectionRoutes() {
 				f = c.RemoveFromCollection
 			}
 			res, err := f(r.Context(), req.As, r.PathValue("id"), req.Resource)
-			s.answer(w, res, err)
+			s.answer(w, r, res, err)
 		})
 	}
 	s.mux.HandleFunc("POST /api/v1/collections/{id}/items", items(false))

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -90,45 +89,41 @@ func SearchQueryFromURL(v url.Values) (node.SearchQuery, error) {
 }
 
 func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
-	client, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		client = r.RemoteAddr
-	}
-	if !s.search.AllowSearch(client) {
+	if !s.search.AllowSearch(s.clientIP(r)) {
 		w.Header().Set("Retry-After", "1")
 		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": map[string]string{"kind": "rate_limited", "message": "too many searches: slow down"}})
 		return
 	}
 	q, err := SearchQueryFromURL(r.URL.Query())
 	if err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	res, err := s.search.Search(r.Context(), q)
-	s.answer(w, res, err)
+	s.answer(w, r, res, err)
 }
 
 func (s *Server) apiDelist(w http.ResponseWriter, r *http.Request) {
 	var req DelistRequest
 	if err := readJSON(r, &req); err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
-	s.answer(w, req, s.search.Delist(r.Context(), req.ID, req.Reason))
+	s.answer(w, r, req, s.search.Delist(r.Context(), req.ID, req.Reason))
 }
 
 func (s *Server) apiRelist(w http.ResponseWriter, r *http.Request) {
 	var req DelistRequest
 	if err := readJSON(r, &req); err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
-	s.answer(w, req, s.search.Relist(r.Context(), req.ID))
+	s.answer(w, r, req, s.search.Relist(r.Context(), req.ID))
 }
 
 func (s *Server) apiRebuildIndex(w http.ResponseWriter, r *http.Request) {
 	n, err := s.search.RebuildIndex(r.Context())
-	s.answer(w, IndexRebuildResponse{Documents: n}, err)
+	s.answer(w, r, IndexRebuildResponse{Documents: n}, err)
 }
 
 // Search asks the node's search API.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/ipfs/boxo/blockservice"
@@ -72,6 +73,16 @@ type Config struct {
 	// (gateway/fediverse): /.well-known/webfinger, host-meta, nodeinfo and
 	// /ap/.
 	Fediverse Mounter
+	// BodyTimeout is how long a request body may take to arrive; for
+	// uploads, how long one may go without progress. 0 =
+	// DefaultBodyTimeout.
+	BodyTimeout time.Duration
+	// ConnsPerIP caps the connections one client IP holds open at once
+	// (Serve and ServeTLS); 0 = no cap.
+	ConnsPerIP int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (for rate limits) and which the connection cap exempts.
+	TrustedProxies []netip.Prefix
 }
 
 // Mounter is a part of the HTTP surface that registers its own handlers.
@@ -95,6 +106,8 @@ type Server struct {
 	search  Search
 	log     *slog.Logger
 	mux     *http.ServeMux
+	handler http.Handler // mux, guarded
+	panics  prometheus.Counter
 	srv     *http.Server
 }
 
@@ -111,6 +124,11 @@ func New(cfg Config, content Content, network Network, social Social, search Sea
 		cfg.MaxUploadBytes = DefaultMaxUpload
 	}
 	s := &Server{cfg: cfg, content: content, network: network, social: social, search: search, log: cfg.Logger.With("component", "gateway"), mux: http.NewServeMux()}
+	var err error
+	if s.panics, err = newPanicCounter(cfg.Metrics); err != nil {
+		return nil, fmt.Errorf("gateway: metrics: %w", err)
+	}
+	s.handler = s.guard(s.mux)
 	s.routes()
 	s.socialRoutes()
 	s.searchRoutes()
@@ -138,7 +156,7 @@ func New(cfg Config, content Content, network Network, social Social, search Sea
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
 	}
 	s.srv = &http.Server{
-		Handler:           s.mux,
+		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
@@ -147,11 +165,11 @@ func New(cfg Config, content Content, network Network, social Social, search Sea
 }
 
 // Handler is the whole HTTP surface, for tests and embedding.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Serve answers on l until Shutdown; it returns nil after a clean shutdown.
 func (s *Server) Serve(l net.Listener) error {
-	err := s.srv.Serve(l)
+	err := s.srv.Serve(limitConns(l, s.cfg.ConnsPerIP, s.cfg.TrustedProxies))
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -161,7 +179,7 @@ func (s *Server) Serve(l net.Listener) error {
 // ServeTLS answers HTTPS on l with the PEM certificate chain and key in
 // the files certFile and keyFile, until Shutdown.
 func (s *Server) ServeTLS(l net.Listener, certFile, keyFile string) error {
-	err := s.srv.ServeTLS(l, certFile, keyFile)
+	err := s.srv.ServeTLS(limitConns(l, s.cfg.ConnsPerIP, s.cfg.TrustedProxies), certFile, keyFile)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -179,10 +197,10 @@ func (s *Server) requireToken(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		got := []byte(r.Header.Get("Authorization"))
 		if subtle.ConstantTimeCompare(got, want) != 1 {
-			writeError(w, s.log, &node.Error{Kind: node.KindUnauthorized, Msg: "this call needs the node's API token (Authorization: Bearer <$LYCEUM_PATH/api.token>)"})
+			s.fail(w, r, &node.Error{Kind: node.KindUnauthorized, Msg: "this call needs the node's API token (Authorization: Bearer <$LYCEUM_PATH/api.token>)"})
 			return
 		}
-		h(w, r)
+		h(w, withTrust(r))
 	}
 }
 
@@ -212,13 +230,20 @@ func statusOf(k node.Kind) int {
 	}
 }
 
-func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
+// fail answers err: its kind as the status, and a message. The node's
+// operator (a request with the API token) reads the whole error, causes
+// included; anyone else only its public message, never the node's
+// internals. Internal errors are logged.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	kind := node.KindOf(err)
 	var body errorBody
 	body.Error.Kind = kind
-	body.Error.Message = err.Error()
+	body.Error.Message = node.PublicMessage(err)
+	if trusted(r) {
+		body.Error.Message = err.Error()
+	}
 	if kind == node.KindInternal {
-		log.Error("API call failed", "err", err)
+		s.log.Error("HTTP call failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	writeJSON(w, statusOf(kind), body)
 }

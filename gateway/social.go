@@ -95,9 +95,9 @@ func (s *Server) socialRoutes() {
 }
 
 // answer writes v, or the error.
-func (s *Server) answer(w http.ResponseWriter, v any, err error) {
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, v any, err error) {
 	if err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
@@ -106,7 +106,7 @@ func (s *Server) answer(w http.ResponseWriter, v any, err error) {
 func (s *Server) apiCreateActor(w http.ResponseWriter, r *http.Request) {
 	var req ActorRequest
 	if err := readJSON(r, &req); err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	typ := activity.Person
@@ -114,102 +114,102 @@ func (s *Server) apiCreateActor(w http.ResponseWriter, r *http.Request) {
 		typ = activity.ActorType(req.Type)
 	}
 	a, err := s.social.CreateActor(r.Context(), req.Username, req.Name, req.Summary, typ)
-	s.answer(w, a, err)
+	s.answer(w, r, a, err)
 }
 
 func (s *Server) apiActors(w http.ResponseWriter, r *http.Request) {
 	as, err := s.social.Actors(r.Context(), r.URL.Query().Get("local") == "true")
-	s.answer(w, as, err)
+	s.answer(w, r, as, err)
 }
 
 func (s *Server) apiActor(w http.ResponseWriter, r *http.Request) {
 	a, err := s.social.Actor(r.Context(), r.PathValue("ref"))
-	s.answer(w, a, err)
+	s.answer(w, r, a, err)
 }
 
 func (s *Server) apiPublish(w http.ResponseWriter, r *http.Request) {
 	var req node.PublishRequest
 	if err := readJSON(r, &req); err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	if req.Path != "" {
 		// A path names a file on the daemon's disk: only the CLI on the
 		// same machine uploads first and sends file_cid instead.
-		writeError(w, s.log, &node.Error{Kind: node.KindInvalid, Msg: "path is not accepted over HTTP: upload the file with /api/v1/add and send file_cid"})
+		s.fail(w, r, &node.Error{Kind: node.KindInvalid, Msg: "path is not accepted over HTTP: upload the file with /api/v1/add and send file_cid"})
 		return
 	}
 	p, err := s.social.Publish(r.Context(), req)
-	s.answer(w, p, err)
+	s.answer(w, r, p, err)
 }
 
 func (s *Server) apiShowResource(w http.ResponseWriter, r *http.Request) {
 	v, err := s.social.ShowResource(r.Context(), r.PathValue("id"))
-	s.answer(w, v, err)
+	s.answer(w, r, v, err)
 }
 
 func (s *Server) apiUpdateResource(w http.ResponseWriter, r *http.Request) {
 	var req node.PublishRequest
 	if err := readJSON(r, &req); err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	req.Path = ""
 	p, err := s.social.UpdateResource(r.Context(), r.PathValue("id"), req)
-	s.answer(w, p, err)
+	s.answer(w, r, p, err)
 }
 
 func (s *Server) apiDeleteResource(w http.ResponseWriter, r *http.Request) {
 	p, err := s.social.DeleteResource(r.Context(), r.PathValue("id"))
-	s.answer(w, p, err)
+	s.answer(w, r, p, err)
 }
 
 func (s *Server) apiFollow(w http.ResponseWriter, r *http.Request) {
 	var req FollowRequest
 	if err := readJSON(r, &req); err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	a, err := s.social.Follow(r.Context(), req.As, req.Actor)
-	s.answer(w, a, err)
+	s.answer(w, r, a, err)
 }
 
 func (s *Server) apiUnfollow(w http.ResponseWriter, r *http.Request) {
 	var req FollowRequest
 	if err := readJSON(r, &req); err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	err := s.social.Unfollow(r.Context(), req.As, req.Actor)
-	s.answer(w, map[string]string{"unfollowed": req.Actor}, err)
+	s.answer(w, r, map[string]string{"unfollowed": req.Actor}, err)
 }
 
 func (s *Server) apiLike(w http.ResponseWriter, r *http.Request) {
 	var req LikeRequest
 	if err := readJSON(r, &req); err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	c, err := s.social.Like(r.Context(), req.As, req.ID)
-	s.answer(w, LikeResponse{ActivityCID: c}, err)
+	s.answer(w, r, LikeResponse{ActivityCID: c}, err)
 }
 
 func (s *Server) apiFeed(w http.ResponseWriter, r *http.Request) {
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 	items, err := s.social.Feed(r.Context(), limit)
-	s.answer(w, items, err)
+	s.answer(w, r, items, err)
 }
 
 func (s *Server) apiBlock(w http.ResponseWriter, r *http.Request) {
 	var req BlockRequest
 	if err := readJSON(r, &req); err != nil {
-		writeError(w, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
-	s.answer(w, req, s.social.BlockActor(r.Context(), req.Actor, req.Reason))
+	s.answer(w, r, req, s.social.BlockActor(r.Context(), req.Actor, req.Reason))
 }
 
 func (s *Server) apiRebuildViews(w http.ResponseWriter, r *http.Request) {
 	n, err := s.social.RebuildViews(r.Context())
-	s.answer(w, RebuildResponse{Replayed: n}, err)
+	s.answer(w, r, RebuildResponse{Replayed: n}, err)
 }

@@ -56,6 +56,23 @@ const (
 	MaxDepth    = 10000
 )
 
+// Text limits: a query's cost grows with its words (each is looked up in
+// every language's fields, and a typo expands to up to maxFuzzyTerms).
+const (
+	MaxTextBytes = 1000
+	MaxWords     = 32
+)
+
+// QueryError reports a query that cannot be run as given; Msg says why,
+// in words fit for the person who typed it.
+type QueryError struct{ Msg string }
+
+func (e *QueryError) Error() string { return "index: search: " + e.Msg }
+
+func queryErrorf(format string, args ...any) error {
+	return &QueryError{Msg: fmt.Sprintf(format, args...)}
+}
+
 // Facet names, the keys of Result.Facets.
 const (
 	FacetKind     = "kind"
@@ -141,12 +158,20 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		size = DefaultSize
 	}
 	size = min(size, MaxSize)
-	from := (page - 1) * size
-	if from+size > MaxDepth {
-		return Result{}, fmt.Errorf("index: search: page %d of size %d is deeper than %d", page, size, MaxDepth)
+	// page is bounded before it is multiplied: (page-1)*size overflowed
+	// into a negative offset that bleve panicked on.
+	if page > MaxDepth/size {
+		return Result{}, queryErrorf("page %d of %d results is deeper than the %d results that can be paged through", page, size, MaxDepth)
 	}
+	from := (page - 1) * size
 	if q.Kind != "" && !slices.Contains(Kinds, q.Kind) {
-		return Result{}, fmt.Errorf("index: search: unknown kind %q (want one of %s)", q.Kind, strings.Join(Kinds, ", "))
+		return Result{}, queryErrorf("unknown kind %q (want one of %s)", q.Kind, strings.Join(Kinds, ", "))
+	}
+	if len(q.Text) > MaxTextBytes {
+		return Result{}, queryErrorf("the text is longer than %d bytes", MaxTextBytes)
+	}
+	if len(words(q.Text)) > MaxWords {
+		return Result{}, queryErrorf("the text has more than %d words", MaxWords)
 	}
 
 	langs := fieldLangs
@@ -211,7 +236,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 			req.SortBy([]string{"-" + fPublished}) // every score is equal
 		}
 	default:
-		return Result{}, fmt.Errorf("index: search: unknown sort %q", q.Sort)
+		return Result{}, queryErrorf("unknown sort %q", q.Sort)
 	}
 
 	sr, err := ix.bi.SearchInContext(ctx, req)

@@ -9,11 +9,11 @@ import (
 	"io"
 
 	"github.com/ipfs/boxo/blockservice"
-	pin "github.com/ipfs/boxo/pinning/pinner"
 	"github.com/ipfs/boxo/verifcid"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
 	car "github.com/ipld/go-car/v2"
+	mh "github.com/multiformats/go-multihash"
 )
 
 // CAR import limits used when CARImportOptions leaves them at zero.
@@ -124,13 +124,55 @@ func cborHead(b []byte, major byte, n uint64) []byte {
 }
 
 // ImportCAR reads a CARv1 or CARv2 stream into the store and returns its
-// roots and the number of distinct blocks in it. It is strict and
-// all-or-nothing: every block is re-hashed against its CID, sizes are
-// bounded, and the roots' DAGs must be complete when they are pinned; on
-// any failure the blocks it wrote are removed again and no pin is made.
-// Malformed streams fail with ErrInvalidCAR, unacceptable blocks with
-// ErrBadBlock.
+// roots and the number of distinct blocks in it. It is strict: every block
+// is re-hashed against its CID, sizes are bounded, and the roots' DAGs must
+// be complete when they are pinned. Since the uploader chooses every CID,
+// only collision-resistant hashes with digests of 32 bytes or more are
+// accepted: sha2-256 (what Kubo makes by default), sha2-512,
+// sha3-256/384/512, blake2b-256 to blake2b-512 and blake3, and identity
+// CIDs up to 128 bytes; SHA-1 and other weak or truncated hashes are
+// refused. Malformed streams fail with ErrInvalidCAR, unacceptable blocks
+// with ErrBadBlock.
+//
+// Pins are all-or-nothing: a failed import leaves no pin. Its blocks are
+// not: another operation may have found them already stored and relied on
+// them, so a failed import never removes a block that a pin, a keep record
+// (PutBlocks) or an added root reaches. It removes its other blocks when it
+// can do so at once, and otherwise leaves them to the next GC.
 func (c *Content) ImportCAR(ctx context.Context, r io.Reader, o CARImportOptions) (roots []cid.Cid, nblocks int, err error) {
+	return c.importCAR(ctx, r, o, carTuning{})
+}
+
+// carTuning holds the knobs tests turn; the zero value is what ImportCAR
+// uses.
+type carTuning struct {
+	batchBytes int              // bytes buffered before a write; 0 means importBatchBytes
+	afterFlush func(blocks int) // called after each write with the distinct blocks read so far
+}
+
+func (c *Content) importCAR(ctx context.Context, r io.Reader, o CARImportOptions, tune carTuning) ([]cid.Cid, int, error) {
+	imp := &carImport{ctx: ctx, store: c.store, seen: cid.NewSet(), tune: tune}
+	roots, err := c.importLocked(ctx, r, o, imp)
+	if err != nil {
+		// Only now, with the pin lock released: rollback takes the GC lock,
+		// which a pin lock holder would wait for forever.
+		imp.rollback()
+		return nil, 0, fmt.Errorf("import CAR: %w", err)
+	}
+	if !o.NoPin {
+		for _, root := range roots {
+			c.provide(ctx, root)
+		}
+	}
+	c.log.Debug("ipfs: imported CAR", "roots", len(roots), "blocks", imp.seen.Len(), "new", len(imp.added))
+	return roots, imp.seen.Len(), nil
+}
+
+// importLocked streams the CAR into the store and pins its roots, holding
+// the shared pin lock throughout: GC cannot take the blocks before they are
+// pinned, and adds, pins and other imports go on meanwhile, so a slow
+// upload holds up nothing but GC.
+func (c *Content) importLocked(ctx context.Context, r io.Reader, o CARImportOptions, imp *carImport) ([]cid.Cid, error) {
 	maxBlock := o.MaxBlockSize
 	if maxBlock <= 0 {
 		maxBlock = DefaultMaxBlockSize
@@ -147,55 +189,35 @@ func (c *Content) ImportCAR(ctx context.Context, r io.Reader, o CARImportOptions
 		car.MaxAllowedHeaderSize(uint64(maxHeader)),
 		car.MaxAllowedSectionSize(uint64(maxBlock+maxCIDSize)))
 	if err != nil {
-		return nil, 0, fmt.Errorf("import CAR: header: %w: %w", ErrInvalidCAR, err)
+		return nil, fmt.Errorf("header: %w: %w", ErrInvalidCAR, err)
 	}
-	roots = br.Roots
-
-	imp := carImport{ctx: ctx, store: c.store, seen: cid.NewSet()}
-	defer func() {
-		if err != nil {
-			imp.rollback()
-		}
-	}()
 	for {
 		blk, err := nextBlock(br, maxBlock)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, 0, fmt.Errorf("import CAR: %w", err)
+			return nil, err
 		}
 		if err := imp.add(blk); err != nil {
-			return nil, 0, fmt.Errorf("import CAR: %w", err)
+			return nil, err
 		}
 	}
 	if err := imp.flush(); err != nil {
-		return nil, 0, fmt.Errorf("import CAR: %w", err)
+		return nil, err
 	}
 
 	if !o.NoPin {
-		for _, root := range roots {
-			if err := c.store.walk(ctx, root, cid.NewSet()); err != nil {
-				return nil, 0, fmt.Errorf("import CAR: root %s: incomplete DAG: %w: %w", root, ErrInvalidCAR, err)
+		for _, root := range br.Roots {
+			if err := c.store.walk(ctx, root, cid.NewSet(), false); err != nil {
+				return nil, fmt.Errorf("root %s: incomplete DAG: %w: %w", root, ErrInvalidCAR, err)
 			}
 		}
-		for i, root := range roots {
-			if err := c.store.pinner.PinWithMode(ctx, root, pin.Recursive, ""); err != nil {
-				for _, done := range roots[:i] { // all-or-nothing holds for pins too
-					_ = c.store.pinner.Unpin(context.WithoutCancel(ctx), done, true)
-				}
-				return nil, 0, fmt.Errorf("import CAR: pin %s: %w", root, err)
-			}
-		}
-		if err := c.store.pinner.Flush(ctx); err != nil {
-			return nil, 0, fmt.Errorf("import CAR: pin: %w", err)
-		}
-		for _, root := range roots {
-			c.provide(ctx, root)
+		if err := c.store.pinRoots(ctx, br.Roots); err != nil {
+			return nil, err
 		}
 	}
-	c.log.Debug("ipfs: imported CAR", "roots", len(roots), "blocks", imp.seen.Len(), "new", len(imp.added))
-	return roots, imp.seen.Len(), nil
+	return br.Roots, nil
 }
 
 // nextBlock reads and checks one CAR section.
@@ -213,8 +235,9 @@ func nextBlock(br *car.BlockReader, maxBlock int) (blocks.Block, error) {
 	if n > uint64(maxBlock) {
 		return nil, fmt.Errorf("block %s: %w: %d bytes, over the %d-byte limit", k, ErrBadBlock, n, maxBlock)
 	}
-	if err := verifcid.ValidateCid(verifcid.DefaultAllowlist, k); err != nil {
-		return nil, fmt.Errorf("block %s: %w: %w", k, ErrBadBlock, err)
+	if err := verifcid.ValidateCid(carHashes{}, k); err != nil {
+		return nil, fmt.Errorf("block %s: %w: hash %s: %w (CAR imports take %s)",
+			k, ErrBadBlock, hashName(k.Prefix().MhType), err, carHashesAccepted)
 	}
 	data := make([]byte, n)
 	if _, err := io.ReadFull(rd, data); err != nil {
@@ -230,8 +253,67 @@ func nextBlock(br *car.BlockReader, maxBlock int) (blocks.Block, error) {
 	return blocks.NewBlockWithCid(data, k)
 }
 
+// carHashesAccepted names the hashes carHashes allows, for error messages.
+const carHashesAccepted = "sha2-256, sha2-512, sha3-256, sha3-384, sha3-512, " +
+	"blake2b-256 to blake2b-512 or blake3, with digests of 32 bytes or more, " +
+	"or identity up to 128 bytes"
+
+// carHashes is the verifcid.Allowlist of CAR imports. A CAR's uploader
+// chooses every CID in it, so only hashes that resist collisions today are
+// accepted, with digests of at least 256 bits: SHA-2, SHA-3, BLAKE2b and
+// BLAKE3. That is what Kubo produces (sha2-256 by default) and what it
+// offers for content. boxo's default list, which bitswap fetches still use,
+// also allows SHA-1, whose collisions are practical, and double SHA-256,
+// Keccak, BLAKE2s, SHA3-224 and digests cut to 20 bytes, none of which
+// Lyceum's content needs.
+//
+// Identity CIDs hold their bytes in the CID and store nothing; they are
+// accepted up to verifcid.DefaultMaxIdentityDigestSize (128 bytes), the
+// limit boxo's bitswap and gateway apply, which is well above Kubo's
+// inlining limit (32 bytes by default).
+type carHashes struct{}
+
+var _ verifcid.Allowlist = carHashes{}
+
+// IsAllowed reports whether CAR imports accept the hash function code.
+func (carHashes) IsAllowed(code uint64) bool {
+	switch code {
+	case mh.IDENTITY, mh.SHA2_256, mh.SHA2_512, mh.SHA3_256, mh.SHA3_384, mh.SHA3_512, mh.BLAKE3:
+		return true
+	}
+	return code >= blake2b256 && code <= mh.BLAKE2B_MAX
+}
+
+// blake2b256 is the multihash code of blake2b-256; the codes run up by one
+// per byte of digest to blake2b-512.
+const blake2b256 = mh.BLAKE2B_MIN + 31
+
+// MinDigestSize is 32 bytes (256 bits) for hashes, 0 for identity.
+func (carHashes) MinDigestSize(code uint64) int {
+	if code == mh.IDENTITY {
+		return 0
+	}
+	return 32
+}
+
+// MaxDigestSize is boxo's: 128 bytes for hashes and for identity.
+func (carHashes) MaxDigestSize(code uint64) int {
+	if code == mh.IDENTITY {
+		return verifcid.DefaultMaxIdentityDigestSize
+	}
+	return verifcid.DefaultMaxDigestSize
+}
+
+// hashName is the multihash name of code, or its number.
+func hashName(code uint64) string {
+	if name, ok := mh.Codes[code]; ok {
+		return name
+	}
+	return fmt.Sprintf("0x%x", code)
+}
+
 // carImport writes checked blocks in batches and remembers which ones were
-// new, so a failed import can remove exactly those.
+// new, so a failed import knows which ones it may remove.
 type carImport struct {
 	ctx     context.Context
 	store   *Store
@@ -239,6 +321,7 @@ type carImport struct {
 	pending []blocks.Block
 	size    int
 	added   []cid.Cid
+	tune    carTuning
 }
 
 func (imp *carImport) add(b blocks.Block) error {
@@ -247,7 +330,11 @@ func (imp *carImport) add(b blocks.Block) error {
 	}
 	imp.pending = append(imp.pending, b)
 	imp.size += len(b.RawData())
-	if imp.size >= importBatchBytes {
+	batch := imp.tune.batchBytes
+	if batch <= 0 {
+		batch = importBatchBytes
+	}
+	if imp.size >= batch {
 		return imp.flush()
 	}
 	return nil
@@ -265,26 +352,68 @@ func (imp *carImport) flush() error {
 		}
 	}
 	imp.pending, imp.size = imp.pending[:0], 0
-	if len(fresh) == 0 {
-		return nil
+	if len(fresh) > 0 {
+		// Record before writing: a failed PutMany may have written some.
+		for _, b := range fresh {
+			imp.added = append(imp.added, b.Cid())
+		}
+		if err := imp.store.bs.PutMany(imp.ctx, fresh); err != nil {
+			return fmt.Errorf("write blocks: %w", err)
+		}
 	}
-	// Record before writing: a failed PutMany may have written some.
-	for _, b := range fresh {
-		imp.added = append(imp.added, b.Cid())
-	}
-	if err := imp.store.bs.PutMany(imp.ctx, fresh); err != nil {
-		return fmt.Errorf("write blocks: %w", err)
+	if imp.tune.afterFlush != nil {
+		imp.tune.afterFlush(imp.seen.Len())
 	}
 	return nil
 }
 
-// rollback removes the blocks this import added. It runs even when the
-// import's context is done.
+// rollback removes the blocks this failed import added that nothing has
+// come to rely on. The import only took the shared pin lock, so while it
+// ran, an Add, a Pin (fetching over bitswap) or a PutBlocks could find its
+// blocks already stored, skip writing them, and pin or keep them: deleting
+// every block it wrote would break content those operations acknowledged.
+//
+// So rollback is a GC restricted to the import's own blocks: under the
+// exclusive GC lock, with no other write in flight, it keeps whatever a
+// pin, a keep record or an added root (pinned or not, a file Add returned)
+// reaches, and removes the rest. The import's pin lock must be released
+// first (the GC lock waits for every pin lock holder).
+//
+// It takes the GC lock only if it is free. Waiting for it would block every
+// new add, pin and publish behind any slow upload still streaming (a
+// sync.RWMutex writer that waits holds off new readers); then, as when the
+// store cannot tell what is live, the blocks are left to the next GC,
+// which removes them unless a retried upload or an add has pinned them by
+// then. It runs even when the import's context is done: a client that
+// goes away is the commonest failure.
 func (imp *carImport) rollback() {
-	ctx := context.WithoutCancel(imp.ctx)
-	for _, k := range imp.added {
-		if err := imp.store.bs.DeleteBlock(ctx, k); err != nil {
-			imp.store.log.Error("ipfs: CAR import rollback: cannot delete block", "cid", k, "err", err)
-		}
+	if len(imp.added) == 0 {
+		return
 	}
+	log := imp.store.log
+	unlock, ok := imp.store.locker.tryGCLock()
+	if !ok {
+		log.Info("ipfs: failed CAR import: other writes running, leaving its blocks to GC", "blocks", len(imp.added))
+		return
+	}
+	ctx := context.WithoutCancel(imp.ctx)
+	defer unlock.Unlock(ctx)
+
+	keep, err := imp.store.reachable(ctx)
+	if err != nil {
+		log.Warn("ipfs: failed CAR import: cannot tell which blocks are in use, leaving them to GC", "blocks", len(imp.added), "err", err)
+		return
+	}
+	removed := 0
+	for _, k := range imp.added {
+		if _, ok := keep[string(k.Hash())]; ok {
+			continue
+		}
+		if err := imp.store.bs.DeleteBlock(ctx, k); err != nil {
+			log.Error("ipfs: failed CAR import: cannot delete block", "cid", k, "err", err)
+			continue
+		}
+		removed++
+	}
+	log.Debug("ipfs: failed CAR import rolled back", "added", len(imp.added), "removed", removed)
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/ipfs/boxo/ipld/unixfs/importer/balanced"
 	"github.com/ipfs/boxo/ipld/unixfs/importer/helpers"
 	uio "github.com/ipfs/boxo/ipld/unixfs/io"
-	pin "github.com/ipfs/boxo/pinning/pinner"
 	"github.com/ipfs/go-cid"
 	ipld "github.com/ipfs/go-ipld-format"
 )
@@ -144,11 +143,8 @@ func (c *Content) Add(ctx context.Context, name string, f files.Node, o ImportOp
 	root := nd.Cid()
 
 	if o.Pin {
-		if err := c.store.pinner.PinWithMode(ctx, root, pin.Recursive, ""); err != nil {
-			return cid.Undef, fmt.Errorf("import %s: pin %s: %w", name, root, err)
-		}
-		if err := c.store.pinner.Flush(ctx); err != nil {
-			return cid.Undef, fmt.Errorf("import %s: pin %s: %w", name, root, err)
+		if err := c.store.pinRoots(ctx, []cid.Cid{root}); err != nil {
+			return cid.Undef, fmt.Errorf("import %s: %w", name, err)
 		}
 	}
 	if err := c.store.addRoot(ctx, root); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/ipfs/boxo/ipld/merkledag"
 	pin "github.com/ipfs/boxo/pinning/pinner"
 	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
 )
 
 // Pin pins root recursively. When blocks of the DAG are missing they are
@@ -23,11 +24,8 @@ func (c *Content) Pin(ctx context.Context, root cid.Cid) error {
 	if err := merkledag.FetchGraph(fetchCtx, root, c.dag); err != nil {
 		return fmt.Errorf("pin %s: fetch: %w", root, notFound(err))
 	}
-	if err := c.store.pinner.PinWithMode(ctx, root, pin.Recursive, ""); err != nil {
-		return fmt.Errorf("pin %s: %w", root, err)
-	}
-	if err := c.store.pinner.Flush(ctx); err != nil {
-		return fmt.Errorf("pin %s: %w", root, err)
+	if err := c.store.pinRoots(ctx, []cid.Cid{root}); err != nil {
+		return err
 	}
 	c.provide(ctx, root)
 	return nil
@@ -39,6 +37,8 @@ func (c *Content) Pin(ctx context.Context, root cid.Cid) error {
 func (c *Content) Unpin(ctx context.Context, root cid.Cid) error {
 	unlock := c.store.locker.PinLock(ctx)
 	defer unlock.Unlock(ctx)
+	c.store.pinMu.Lock()
+	defer c.store.pinMu.Unlock()
 
 	if err := c.store.pinner.Unpin(ctx, root, true); err != nil {
 		if errors.Is(err, pin.ErrNotPinned) {
@@ -72,13 +72,7 @@ func (c *Content) GC(ctx context.Context) (removed int, err error) {
 	if err != nil {
 		return 0, fmt.Errorf("gc: %w", err)
 	}
-	// The blockstore lists raw CIDv1s of its multihashes, so liveness is
-	// decided by multihash, never by whole CID.
-	keep := make(map[string]struct{}, live.Len())
-	_ = live.ForEach(func(k cid.Cid) error {
-		keep[string(k.Hash())] = struct{}{}
-		return nil
-	})
+	keep := byHash(live)
 	var dead []cid.Cid
 	err = c.store.forEachBlock(ctx, func(k cid.Cid) error {
 		if _, ok := keep[string(k.Hash())]; !ok {
@@ -111,6 +105,63 @@ func (c *Content) GC(ctx context.Context) (removed int, err error) {
 	return removed, nil
 }
 
+// pinRoots pins roots recursively and flushes, all or none: when one fails,
+// those it pinned are unpinned again. A root already pinned is left as it
+// is, for two reasons. boxo's pinner re-pins by removing the pin and adding
+// it back, so pinning again could lose an acknowledged pin to a failed write
+// or a cancelled ctx. And undoing a failure must remove only this call's
+// pins, never one another operation made; pinMu, held by every change to
+// the pin set, makes the check and the pins one step so that no other
+// operation can pin the same root in between. The caller holds the pin lock
+// and has checked that the roots' DAGs are complete.
+func (s *Store) pinRoots(ctx context.Context, roots []cid.Cid) (err error) {
+	s.pinMu.Lock()
+	defer s.pinMu.Unlock()
+	var made []cid.Cid
+	defer func() {
+		if err == nil || len(made) == 0 {
+			return
+		}
+		undo := context.WithoutCancel(ctx)
+		for _, r := range made {
+			if uerr := s.pinner.Unpin(undo, r, true); uerr != nil {
+				s.log.Error("ipfs: cannot undo pin after a failure", "cid", r, "err", uerr)
+			}
+		}
+		if ferr := s.pinner.Flush(undo); ferr != nil {
+			s.log.Error("ipfs: cannot flush undone pins", "err", ferr)
+		}
+	}()
+	for _, r := range roots {
+		_, pinned, err := s.pinner.IsPinnedWithType(ctx, r, pin.Recursive)
+		if err != nil {
+			return fmt.Errorf("pin %s: %w", r, err)
+		}
+		if pinned {
+			continue
+		}
+		if err := s.pinner.PinWithMode(ctx, r, pin.Recursive, ""); err != nil {
+			return fmt.Errorf("pin %s: %w", r, err)
+		}
+		made = append(made, r)
+	}
+	if err := s.pinner.Flush(ctx); err != nil {
+		return fmt.Errorf("pin: flush: %w", err)
+	}
+	return nil
+}
+
+// byHash returns the multihashes of set. The blockstore lists raw CIDv1s of
+// its multihashes, so liveness is decided by multihash, never by whole CID.
+func byHash(set *cid.Set) map[string]struct{} {
+	out := make(map[string]struct{}, set.Len())
+	_ = set.ForEach(func(k cid.Cid) error {
+		out[string(k.Hash())] = struct{}{}
+		return nil
+	})
+	return out
+}
+
 // live returns every CID reachable from a pin, reading local blocks only.
 func (s *Store) live(ctx context.Context) (*cid.Set, error) {
 	recursive, err := s.recursivePins(ctx)
@@ -130,16 +181,40 @@ func (s *Store) live(ctx context.Context) (*cid.Set, error) {
 		live.Add(d)
 	}
 	for _, r := range recursive {
-		if err := s.walk(ctx, r, live); err != nil {
+		if err := s.walk(ctx, r, live, false); err != nil {
 			return nil, fmt.Errorf("pinned DAG %s: %w", r, err)
 		}
 	}
 	return live, nil
 }
 
+// reachable returns the multihashes of the blocks a failed import must not
+// remove: what GC keeps (see live), and what is below the roots of adds,
+// pinned or not, so that the import does not leave a half-removed file
+// where GC would remove all of it or none. Those DAGs may already be
+// partial (GC has not yet forgotten a removed root), so missing blocks are
+// skipped there.
+func (s *Store) reachable(ctx context.Context) (map[string]struct{}, error) {
+	live, err := s.live(ctx)
+	if err != nil {
+		return nil, err
+	}
+	roots, err := s.roots(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list roots: %w", err)
+	}
+	for _, r := range roots {
+		if err := s.walk(ctx, r, live, true); err != nil {
+			return nil, fmt.Errorf("added DAG %s: %w", r, err)
+		}
+	}
+	return byHash(live), nil
+}
+
 // walk adds root and everything below it to seen, from local blocks only.
-// Raw blocks have no links, so they are never read.
-func (s *Store) walk(ctx context.Context, root cid.Cid, seen *cid.Set) error {
+// Raw blocks have no links, so they are never read. A missing block is an
+// error unless skipMissing is set; then it is left out with what is below.
+func (s *Store) walk(ctx context.Context, root cid.Cid, seen *cid.Set, skipMissing bool) error {
 	stack := []cid.Cid{root}
 	for len(stack) > 0 {
 		k := stack[len(stack)-1]
@@ -148,6 +223,9 @@ func (s *Store) walk(ctx context.Context, root cid.Cid, seen *cid.Set) error {
 			continue
 		}
 		nd, err := s.dag.Get(ctx, k)
+		if skipMissing && ipld.IsNotFound(err) {
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("block %s: %w", k, notFound(err))
 		}

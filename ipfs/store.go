@@ -63,8 +63,11 @@ type Store struct {
 	root   datastore.Batching    // everything: /blocks → flatfs, the rest → pebble
 	bs     blockstore.Blockstore // base, read through the block source if any
 	base   blockstore.Blockstore // the blocks the store owns: listed, collected
-	locker blockstore.GCLocker
+	locker *gcLocker
 	pinner pin.Pinner
+	// pinMu makes each change to the pin set (check, pin or unpin, flush)
+	// one step; see pinRoots.
+	pinMu sync.Mutex
 	// dag reads and writes bs only: the pinner and GC must never reach the
 	// network.
 	dag ipld.DAGService
@@ -134,7 +137,7 @@ func newStore(dir string, root datastore.Batching, opts []StoreOption) (*Store, 
 		root:   root,
 		bs:     bs,
 		base:   base,
-		locker: blockstore.NewGCLocker(),
+		locker: &gcLocker{},
 		pinner: pinner,
 		dag:    dag,
 	}, nil

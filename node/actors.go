@@ -52,12 +52,25 @@ func (n *Node) CreateActor(ctx context.Context, username, name, summary string, 
 	}
 	did := activity.DIDKey(key.Public().(ed25519.PublicKey))
 	now := time.Now().UTC()
-	if _, err := n.db.db.ExecContext(ctx, `INSERT INTO local_actors (did, username, type, key, created) VALUES (?, ?, ?, ?, ?)`,
-		did, username, string(typ), []byte(key), now.Format(time.RFC3339Nano)); err != nil {
-		return ActorInfo{}, fmt.Errorf("create actor: %w", err)
+	// The key is stored in the transaction that stores the profile: a
+	// profile that fails leaves no actor behind.
+	insertKey := func(tx *sql.Tx) error {
+		var taken int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM local_actors WHERE username = ?`, username).Scan(&taken); err != nil {
+			return err
+		}
+		if taken > 0 {
+			return &Error{Kind: KindConflict, Msg: fmt.Sprintf("%s@%s exists already", username, n.repo.PeerID())}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO local_actors (did, username, type, key, created) VALUES (?, ?, ?, ?, ?)`,
+			did, username, string(typ), []byte(key), now.Format(time.RFC3339Nano))
+		return err
 	}
 	profile := &activity.Actor{ID: did, Type: typ, PreferredUsername: username, Name: name, Summary: summary, Node: n.repo.PeerID().String(), Published: now}
-	if _, err := n.appendActivity(ctx, did, &activity.Activity{Type: activity.TypeUpdate, Object: activity.Object{Actor: profile}}); err != nil {
+	if _, err := n.appendSigned(ctx, did, key, &activity.Activity{Type: activity.TypeUpdate, Object: activity.Object{Actor: profile}}, insertKey); err != nil {
+		if KindOf(err) == KindInternal {
+			return ActorInfo{}, fmt.Errorf("create actor %s: %w", username, err)
+		}
 		return ActorInfo{}, err
 	}
 	if typ == activity.Group {

@@ -177,7 +177,7 @@ func (n *Node) CreateCollection(ctx context.Context, as, title, summary string) 
 	}
 	c := &activity.Collection{Title: title, Description: summary, Owner: did}
 	if err := c.Validate(); err != nil {
-		return CollectionResult{}, wrapKind(KindInvalid, "", err)
+		return CollectionResult{}, invalidf("%v", err)
 	}
 	id, err := n.appendActivity(ctx, did, &activity.Activity{Type: activity.TypeCreate, Object: activity.Object{Collection: c}})
 	if err != nil {
@@ -220,7 +220,7 @@ func (n *Node) UpdateCollection(ctx context.Context, as, id, title, summary stri
 	}
 	c := &activity.Collection{ID: id, Title: firstNonEmpty(title, info.Title), Description: firstNonEmpty(summary, info.Summary), Owner: info.Owner}
 	if err := c.Validate(); err != nil {
-		return CollectionResult{}, wrapKind(KindInvalid, "", err)
+		return CollectionResult{}, invalidf("%v", err)
 	}
 	ac, err := n.appendActivity(ctx, info.Owner, &activity.Activity{Type: activity.TypeUpdate, Object: activity.Object{Collection: c}})
 	if err != nil {

@@ -50,6 +50,94 @@ type Config struct {
 	Provide ProvideConfig `toml:"provide"`
 	Search  SearchConfig  `toml:"search"`
 	Gateway GatewayConfig `toml:"gateway"`
+	Limits  LimitsConfig  `toml:"limits"`
+}
+
+// LimitsConfig bounds what other nodes, fediverse servers and HTTP
+// clients can make the node hold or do: every cache and queue keyed by
+// remote input has its bound here.
+type LimitsConfig struct {
+	// HTTPConnsPerIP is how many HTTP connections one client IP may hold
+	// open at once (trusted proxies excepted); 0 = no limit.
+	HTTPConnsPerIP int `toml:"http_conns_per_ip"`
+	// HTTPBodyTimeout is how long a request body may take to arrive; for
+	// uploads, how long one may go without progress.
+	HTTPBodyTimeout Duration `toml:"http_body_timeout"`
+	// RateLimitedClients bounds the clients (IPs, peers, actors) whose
+	// request rates are remembered; the least recently seen are forgotten.
+	RateLimitedClients int `toml:"rate_limited_clients"`
+	// SyncCacheEntries and SyncCacheMiB bound the log entries a peer sent
+	// with a log head, kept for the backfill that follows.
+	SyncCacheEntries int   `toml:"sync_cache_entries"`
+	SyncCacheMiB     int64 `toml:"sync_cache_mib"`
+	// BackfillMemoryMiB is how much of a missing log a backfill keeps in
+	// memory; the rest waits in a file in the repo until it is stored.
+	BackfillMemoryMiB int64 `toml:"backfill_memory_mib"`
+	// BackfillMaxEntries is the longest stretch of one log a backfill
+	// fetches at once; the next sync fetches the rest.
+	BackfillMaxEntries int `toml:"backfill_max_entries"`
+	// PendingBackfills bounds the logs waiting to be backfilled.
+	PendingBackfills int `toml:"pending_backfills"`
+	// HeldEntries and HeldMiB bound the entries gossip brought above a
+	// gap in a log, held until the gap closes.
+	HeldEntries int   `toml:"held_entries"`
+	HeldMiB     int64 `toml:"held_mib"`
+	// CommunityPostsPerMinute is how many posts one actor may make per
+	// minute in a community hosted here (bursts of as many); more are
+	// stored but not announced until the author's node delivers them
+	// again.
+	CommunityPostsPerMinute float64 `toml:"community_posts_per_minute"`
+	// DeliveriesPerSecond is how many posts one peer may deliver straight
+	// to this node's communities per second (bursts of ten times that).
+	DeliveriesPerSecond float64 `toml:"deliveries_per_second"`
+	// FediverseKeyFailures bounds the remote keys remembered as
+	// unfetchable.
+	FediverseKeyFailures int `toml:"fediverse_key_failures"`
+}
+
+// DefaultLimits are the limits every profile starts with.
+func DefaultLimits() LimitsConfig {
+	return LimitsConfig{
+		HTTPConnsPerIP:          128,
+		HTTPBodyTimeout:         Duration(time.Minute),
+		RateLimitedClients:      100_000,
+		SyncCacheEntries:        256,
+		SyncCacheMiB:            64,
+		BackfillMemoryMiB:       32,
+		BackfillMaxEntries:      1_000_000,
+		PendingBackfills:        10_000,
+		HeldEntries:             4096,
+		HeldMiB:                 64,
+		CommunityPostsPerMinute: 30,
+		DeliveriesPerSecond:     10,
+		FediverseKeyFailures:    10_000,
+	}
+}
+
+// validate checks the limits.
+func (l LimitsConfig) validate() []error {
+	var errs []error
+	positive := func(key string, ok bool) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("limits.%s: must be above 0", key))
+		}
+	}
+	if l.HTTPConnsPerIP < 0 {
+		errs = append(errs, fmt.Errorf("limits.http_conns_per_ip: %d is negative (0 = no limit)", l.HTTPConnsPerIP))
+	}
+	positive("http_body_timeout", l.HTTPBodyTimeout > 0)
+	positive("rate_limited_clients", l.RateLimitedClients > 0)
+	positive("sync_cache_entries", l.SyncCacheEntries > 0)
+	positive("sync_cache_mib", l.SyncCacheMiB > 0)
+	positive("backfill_memory_mib", l.BackfillMemoryMiB > 0)
+	positive("backfill_max_entries", l.BackfillMaxEntries > 0)
+	positive("pending_backfills", l.PendingBackfills > 0)
+	positive("held_entries", l.HeldEntries > 0)
+	positive("held_mib", l.HeldMiB > 0)
+	positive("community_posts_per_minute", l.CommunityPostsPerMinute > 0)
+	positive("deliveries_per_second", l.DeliveriesPerSecond > 0)
+	positive("fediverse_key_failures", l.FediverseKeyFailures > 0)
+	return errs
 }
 
 // GatewayConfig is the public side of the HTTP server: HTTPS and the
@@ -73,9 +161,22 @@ type GatewayConfig struct {
 	// requests may reach although they are private, loopback or
 	// link-local; by default only public addresses are dialled.
 	AllowPrivateNetworks []string `toml:"allow_private_networks"`
-	// InboxRate is the inbox POSTs per second one remote server may make,
-	// with bursts of ten times that.
+	// InboxRate is the inbox POSTs per second one remote server (the host
+	// of the verified signer) may make, with bursts of ten times that.
 	InboxRate float64 `toml:"inbox_rate"`
+	// InboxIPRate is the signed requests per second one client address
+	// may make before its signature is checked, with bursts of ten times
+	// that: over it, the request is refused before any key is fetched.
+	InboxIPRate float64 `toml:"inbox_ip_rate"`
+	// MaxKeyFetches bounds the fetches of remote signing keys under way
+	// at once.
+	MaxKeyFetches int `toml:"max_key_fetches"`
+	// KeyRefreshMinAge is how old a cached remote key must be before a
+	// signature that fails with it makes the bridge fetch it again.
+	KeyRefreshMinAge Duration `toml:"key_refresh_min_age"`
+	// KeyFailureTTL is how long a key that could not be fetched is not
+	// asked for again.
+	KeyFailureTTL Duration `toml:"key_failure_ttl"`
 }
 
 // TrustedProxyPrefixes parses gateway.trusted_proxies.
@@ -126,6 +227,15 @@ func (g GatewayConfig) validate() []error {
 	}
 	if !(g.InboxRate > 0) || g.InboxRate > 1e6 {
 		errs = append(errs, fmt.Errorf("gateway.inbox_rate: %v: want a rate above 0", g.InboxRate))
+	}
+	if !(g.InboxIPRate > 0) || g.InboxIPRate > 1e6 {
+		errs = append(errs, fmt.Errorf("gateway.inbox_ip_rate: %v: want a rate above 0", g.InboxIPRate))
+	}
+	if g.MaxKeyFetches < 1 {
+		errs = append(errs, fmt.Errorf("gateway.max_key_fetches: %d: want at least 1", g.MaxKeyFetches))
+	}
+	if g.KeyRefreshMinAge <= 0 || g.KeyFailureTTL <= 0 {
+		errs = append(errs, fmt.Errorf("gateway.key_refresh_min_age and key_failure_ttl: want durations above 0"))
 	}
 	return errs
 }
@@ -238,7 +348,9 @@ func DefaultConfig(profile string) (Config, error) {
 		Import:  ImportConfig{Profile: "unixfs-v0-2015"},
 		Provide: ProvideConfig{Enabled: true, Interval: Duration(22 * time.Hour)},
 		Search:  SearchConfig{HQs: []string{}, Timeout: Duration(3 * time.Second), RateLimit: 20},
-		Gateway: GatewayConfig{TrustedProxies: []string{}, AllowPrivateNetworks: []string{}, InboxRate: 20},
+		Gateway: GatewayConfig{TrustedProxies: []string{}, AllowPrivateNetworks: []string{}, InboxRate: 20, InboxIPRate: 20,
+			MaxKeyFetches: 8, KeyRefreshMinAge: Duration(5 * time.Minute), KeyFailureTTL: Duration(5 * time.Minute)},
+		Limits: DefaultLimits(),
 	}
 	for _, a := range dht.DefaultBootstrapPeers {
 		c.Swarm.Bootstrap = append(c.Swarm.Bootstrap, a.String())
@@ -324,6 +436,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("provide.interval: %s is negative", time.Duration(c.Provide.Interval)))
 	}
 	errs = append(errs, c.Gateway.validate()...)
+	errs = append(errs, c.Limits.validate()...)
 	if len(errs) > 0 {
 		return &Error{Kind: KindInvalid, Msg: "config: " + errors.Join(errs...).Error()}
 	}
@@ -536,7 +649,51 @@ authorized_fetch = {{.Gateway.AuthorizedFetch}}
 # CIDR networks that outgoing fediverse requests may reach although they
 # are private, loopback or link-local (by default only public addresses).
 allow_private_networks = {{list .Gateway.AllowPrivateNetworks}}
-# Inbox deliveries per second one remote server may make (bursts of ten
-# times that); more are answered 429.
+# Inbox deliveries per second one remote server may make, counted once its
+# signature is checked (bursts of ten times that); more are answered 429.
 inbox_rate = {{.Gateway.InboxRate}}
+# Signed requests per second one client address may make before its
+# signature is checked (bursts of ten times that): more are answered 429
+# before any key is fetched.
+inbox_ip_rate = {{.Gateway.InboxIPRate}}
+# Fetches of remote signing keys under way at once.
+max_key_fetches = {{.Gateway.MaxKeyFetches}}
+# How old a cached remote key must be before a signature that fails with
+# it makes the bridge fetch the key again (it may have been rotated).
+key_refresh_min_age = {{dur .Gateway.KeyRefreshMinAge}}
+# How long a key that could not be fetched is not asked for again.
+key_failure_ttl = {{dur .Gateway.KeyFailureTTL}}
+
+[limits]
+# What other nodes, fediverse servers and HTTP clients can make this node
+# hold or do. Every cache and queue filled from outside is bounded here.
+# HTTP connections one client IP may hold open at once (trusted proxies
+# excepted); 0 = no limit.
+http_conns_per_ip = {{.Limits.HTTPConnsPerIP}}
+# How long a request body may take to arrive; for uploads, how long one
+# may go without progress.
+http_body_timeout = {{dur .Limits.HTTPBodyTimeout}}
+# Clients (IPs, peers, actors) whose request rates are remembered.
+rate_limited_clients = {{.Limits.RateLimitedClients}}
+# Log entries a peer sent with a log head, kept for the backfill that
+# follows: at most this many logs and MiB.
+sync_cache_entries = {{.Limits.SyncCacheEntries}}
+sync_cache_mib = {{.Limits.SyncCacheMiB}}
+# MiB of a missing log a backfill keeps in memory (the rest waits in a file
+# in the repo), and the longest stretch of a log fetched at once.
+backfill_memory_mib = {{.Limits.BackfillMemoryMiB}}
+backfill_max_entries = {{.Limits.BackfillMaxEntries}}
+# Logs waiting to be backfilled.
+pending_backfills = {{.Limits.PendingBackfills}}
+# Entries gossip brought above a gap in a log, held until the gap closes:
+# at most this many, and MiB.
+held_entries = {{.Limits.HeldEntries}}
+held_mib = {{.Limits.HeldMiB}}
+# Posts one actor may make per minute in a community hosted here; more are
+# stored but not announced until the author's node delivers them again.
+community_posts_per_minute = {{.Limits.CommunityPostsPerMinute}}
+# Posts one peer may deliver straight to this node's communities per second.
+deliveries_per_second = {{.Limits.DeliveriesPerSecond}}
+# Remote signing keys remembered as unfetchable.
+fediverse_key_failures = {{.Limits.FediverseKeyFailures}}
 `

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -14,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/lyceum-oer/lyceum/activity"
+	"github.com/lyceum-oer/lyceum/p2p"
 )
 
 // ProtocolDeliver carries one signed activity straight to the node that
@@ -21,7 +20,7 @@ import (
 // a group's inbox. Gossip is how posts normally reach a community; this is
 // the fallback for a post the community never announced because its node
 // did not hear the gossip (it was down, or the network was split). The
-// answer is one line: "ok", or "error: " and why.
+// answer is "ok", or a refusal that says why.
 const ProtocolDeliver = protocol.ID("/lyceum/deliver/1.0.0")
 
 // Limits of redelivery: posts are redelivered when the community has not
@@ -32,47 +31,74 @@ const (
 	deliverTimeout    = 10 * time.Second
 )
 
-// serveDeliver answers ProtocolDeliver.
-func (n *Node) serveDeliver(s network.Stream) {
-	defer s.Close()
-	_ = s.SetDeadline(time.Now().Add(deliverTimeout))
-	data, err := io.ReadAll(io.LimitReader(s, activity.DefaultMaxSize+1))
-	if err != nil {
-		_ = s.Reset()
-		return
-	}
-	answer := "ok"
-	if err := n.acceptDelivery(n.ctx, s.Conn().RemotePeer(), data); err != nil {
-		answer = "error: " + err.Error()
-	}
-	_, _ = io.WriteString(s, answer+"\n")
+// deliverService bounds ProtocolDeliver: one activity a request, at most
+// limits.deliveries_per_second per peer.
+func (n *Node) deliverService() p2p.ServiceConfig {
+	return p2p.ServiceConfig{MaxRequest: activity.DefaultMaxSize, MaxResponse: 1 << 10, Timeout: deliverTimeout,
+		PeerRate: n.cfg.Limits.DeliveriesPerSecond, PeerBurst: int(10*n.cfg.Limits.DeliveriesPerSecond) + 1,
+		RateLimitedPeers: n.cfg.Limits.RateLimitedClients}
 }
 
-// acceptDelivery checks and ingests a delivered activity: signed, posted in
-// a community of this node, from an actor it has not blocked. Ingesting it
-// makes the community announce it, as if it had come by gossip.
+// handleDeliver answers ProtocolDeliver: "ok", or a refusal that says why.
+func (n *Node) handleDeliver(ctx context.Context, from peer.ID, data []byte) ([]byte, error) {
+	if err := n.acceptDelivery(ctx, from, data); err != nil {
+		if KindOf(err) == KindInternal {
+			return nil, err
+		}
+		return nil, p2p.Refusef("%s", PublicMessage(err))
+	}
+	return []byte("ok"), nil
+}
+
+// acceptDelivery checks and ingests a delivered activity: signed, for a
+// community of this node, from an actor it has not blocked, and either a
+// member's post (ingesting it makes the community announce it, as if it
+// had come by gossip) or a join or leave (a Follow of the community, or
+// its Undo), which is how a member's node makes sure the community knows
+// it joined.
 func (n *Node) acceptDelivery(ctx context.Context, from peer.ID, data []byte) error {
 	if len(data) > activity.DefaultMaxSize {
 		n.rejected.inc(ReasonOversized)
-		return fmt.Errorf("%w: more than %d bytes", activity.ErrMalformed, activity.DefaultMaxSize)
+		return invalidf("a delivery is at most %d bytes", activity.DefaultMaxSize)
 	}
 	e, err := verifyBlock(data)
 	if err != nil {
 		n.rejected.inc(ReasonMalformed)
-		return err
+		return invalidf("not a valid signed activity: %v", err)
 	}
 	g := communityOf(e.act)
 	if g == "" {
-		return errors.New("not posted in a community")
+		return invalidf("not addressed to a community")
 	}
-	if _, err := n.localKey(ctx, g); err != nil {
-		return fmt.Errorf("community %s is not hosted here", g)
+	if !n.hostsCommunity(ctx, g) {
+		return &Error{Kind: KindNotFound, Msg: fmt.Sprintf("community %s is not hosted here", g)}
 	}
 	if n.isBlocked(ctx, e.act.Actor) {
 		n.rejected.inc(ReasonBlocked)
-		return errors.New("actor blocked")
+		return &Error{Kind: KindUnauthorized, Msg: "actor blocked"}
 	}
-	return n.ingest(ctx, e, from)
+	post := isPost(e.act)
+	switch {
+	case post:
+		member, err := n.isMember(ctx, g, e.act.Actor)
+		if err != nil {
+			return err
+		}
+		if !member {
+			n.rejected.inc(ReasonNotMember)
+			return &Error{Kind: KindUnauthorized, Msg: ErrNotMember.Error()}
+		}
+	case e.act.Type == activity.TypeFollow && e.act.Object.Ref == g, e.act.Type == activity.TypeUndo:
+	default:
+		return invalidf("only posts and joins are delivered to a community, not %s", e.act.Type)
+	}
+	if err := n.ingest(ctx, e, from); err != nil {
+		return err
+	}
+	if post && !n.announced(ctx, g, e.cid) && !n.announcePost(ctx, g, e) {
+		return &Error{Kind: KindUnavailable, Msg: "rate limited: deliver it again later"}
+	}
+	return nil
 }
 
 // redeliverUnannounced delivers to their communities' nodes the posts of
@@ -86,7 +112,7 @@ func (n *Node) redeliverUnannounced(ctx context.Context, minAge time.Duration) {
 	// order): starting from the versions' dates walked every version
 	// published in the window, a million on an HQ, on the connection
 	// the ingest loop writes with.
-	rows, err := n.db.query(ctx, `SELECT v.activity_cid, r.community, coalesce(a.node, '') FROM local_actors l
+	rows, err := n.db.query(ctx, `SELECT v.activity_cid, r.community, coalesce(a.node, ''), l.did FROM local_actors l
 		CROSS JOIN resources r ON r.actor = l.did
 		JOIN versions v ON v.resource_id = r.id AND v.actor = l.did
 		LEFT JOIN actors a ON a.did = r.community
@@ -100,17 +126,26 @@ func (n *Node) redeliverUnannounced(ctx context.Context, minAge time.Duration) {
 		n.log.Debug("redeliver", "err", err)
 		return
 	}
-	type post struct{ cid, community, node string }
+	type post struct{ cid, community, node, author string }
 	var posts []post
 	for rows.Next() {
 		var p post
-		if err := rows.Scan(&p.cid, &p.community, &p.node); err == nil {
+		if err := rows.Scan(&p.cid, &p.community, &p.node, &p.author); err == nil {
 			posts = append(posts, p)
 		}
 	}
 	rows.Close()
 	for _, p := range posts {
-		if err := n.deliver(ctx, p.cid, p.node); err != nil {
+		err := n.deliver(ctx, p.cid, p.node)
+		var re *p2p.RemoteError
+		if errors.As(err, &re) && re.Refused && re.Msg == ErrNotMember.Error() {
+			// The community did not hear its author join: deliver the
+			// Follow, then the post again.
+			if err = n.deliverJoin(ctx, p.author, p.community, p.node); err == nil {
+				err = n.deliver(ctx, p.cid, p.node)
+			}
+		}
+		if err != nil {
 			if ctx.Err() == nil {
 				n.log.Debug("redeliver", "activity", p.cid, "community", p.community, "err", err)
 			}
@@ -123,6 +158,17 @@ func (n *Node) redeliverUnannounced(ctx context.Context, minAge time.Duration) {
 			n.log.Debug("redeliver", "activity", p.cid, "err", err)
 		}
 	}
+}
+
+// deliverJoin delivers author's Follow of a community to the node that
+// hosts it.
+func (n *Node) deliverJoin(ctx context.Context, author, community, node string) error {
+	var follow string
+	err := n.db.db.QueryRowContext(ctx, `SELECT activity_cid FROM follows WHERE follower = ? AND followee = ?`, author, community).Scan(&follow)
+	if err != nil {
+		return fmt.Errorf("the join of %s: %w", community, err)
+	}
+	return n.deliver(ctx, follow, node)
 }
 
 // deliver sends one stored activity to the node whose peer ID is node.
@@ -147,23 +193,6 @@ func (n *Node) deliver(ctx context.Context, activityCID, node string) error {
 			return fmt.Errorf("reach %s: %w", pid, err)
 		}
 	}
-	s, err := h.NewStream(ctx, pid, ProtocolDeliver)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	_ = s.SetDeadline(time.Now().Add(deliverTimeout))
-	if _, err := s.Write(e.data); err != nil {
-		_ = s.Reset()
-		return err
-	}
-	_ = s.CloseWrite()
-	answer, err := io.ReadAll(io.LimitReader(s, 1024))
-	if err != nil {
-		return fmt.Errorf("read answer: %w", err)
-	}
-	if a := strings.TrimSpace(string(answer)); a != "ok" {
-		return errors.New(strings.TrimPrefix(a, "error: "))
-	}
-	return nil
+	_, err = p2p.Request(ctx, h, pid, ProtocolDeliver, e.data, 1<<10)
+	return err
 }

@@ -58,3 +58,30 @@ func invalidf(format string, args ...any) error {
 func wrapKind(kind Kind, msg string, err error) error {
 	return &Error{Kind: kind, Msg: msg, Err: err}
 }
+
+// PublicMessage is what err may tell a caller outside the node (an
+// unauthenticated HTTP client, a remote peer): the message of the
+// outermost *Error in its chain, never its cause, and for an internal
+// error only that the node failed.
+func PublicMessage(err error) string {
+	var e *Error
+	if !errors.As(err, &e) || e.Kind == KindInternal {
+		return "the node could not complete the request"
+	}
+	if e.Msg != "" {
+		return e.Msg
+	}
+	switch e.Kind {
+	case KindInvalid:
+		return "invalid request"
+	case KindNotFound:
+		return "not found"
+	case KindConflict:
+		return "conflict"
+	case KindUnauthorized:
+		return "unauthorized"
+	case KindUnavailable:
+		return "unavailable"
+	}
+	return "the node could not complete the request"
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -40,7 +41,20 @@ const (
 	ReasonBlocked     = "blocked_actor"
 	ReasonFork        = "fork"
 	ReasonBackfillErr = "backfill_failed"
+	// ReasonNotMember counts posts to a community hosted here by actors
+	// that did not join it: stored, never announced.
+	ReasonNotMember = "not_member"
+	// ReasonPostRate counts posts over their author's rate in a
+	// community hosted here: stored, announced when delivered again.
+	ReasonPostRate = "post_rate_limited"
+	// ReasonBackfillDropped counts backfills dropped because too many
+	// waited; the next sync finds their gaps again.
+	ReasonBackfillDropped = "backfill_dropped"
 )
+
+// ErrNotMember is the refusal of a post by an actor that has not joined
+// the community.
+var ErrNotMember = errors.New("not a member of the community: join it first")
 
 // replayAge is how old a stored activity must be for a new copy of it on
 // gossip to count as a replay, not as a late honest relay.
@@ -173,8 +187,7 @@ const maxIngestBatch = 512
 // entries than the gaps that gossip did not fill by itself.
 func (n *Node) ingestLoop(ctx context.Context, gapDelay time.Duration) {
 	defer n.wg.Done()
-	held := map[string][]ingestItem{} // actor → entries above a gap
-	heldCount := 0
+	held := heldGaps{by: map[string][]ingestItem{}}
 	tick := time.NewTicker(max(gapDelay/4, 10*time.Millisecond))
 	defer tick.Stop()
 	for {
@@ -183,7 +196,8 @@ func (n *Node) ingestLoop(ctx context.Context, gapDelay time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			heldCount -= n.releaseGaps(held, gapDelay, heldCount > maxHeld)
+			all := held.count > n.cfg.Limits.HeldEntries || held.bytes > n.cfg.Limits.HeldMiB<<20
+			n.releaseGaps(&held, gapDelay, all)
 			continue
 		case it := <-n.ingestCh:
 			batch = append(batch, it)
@@ -202,40 +216,59 @@ func (n *Node) ingestLoop(ctx context.Context, gapDelay time.Duration) {
 		// An arrival may close a held gap: the held entries of the
 		// batch's actors go in with it.
 		for _, it := range batch[:fresh:fresh] {
-			for _, h := range held[it.e.act.Actor] {
-				batch = append(batch, h)
+			batch = append(batch, held.take(it.e.act.Actor)...)
+		}
+		var gaps []ingestItem
+		n.survive("ingest", func() {
+			ictx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+			defer cancel()
+			var err error
+			gaps, err = n.ingestBatch(ictx, batch)
+			if err != nil && ictx.Err() == nil {
+				n.log.Warn("ingest", "activities", len(batch), "err", err)
 			}
-			heldCount -= len(held[it.e.act.Actor])
-			delete(held, it.e.act.Actor)
-		}
-		ictx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		gaps, err := n.ingestBatch(ictx, batch)
-		if err != nil && ictx.Err() == nil {
-			n.log.Warn("ingest", "activities", len(batch), "err", err)
-		}
-		cancel()
+		})
 		now := time.Now()
 		for _, g := range gaps {
 			if g.since.IsZero() {
 				g.since = now
 			}
-			held[g.e.act.Actor] = append(held[g.e.act.Actor], g)
+			held.add(g)
 		}
-		heldCount += len(gaps)
 		n.ingested.Add(int64(fresh))
 	}
 }
 
-// maxHeld bounds the entries the ingest loop holds above gaps; beyond it,
+// heldGaps are the entries the ingest loop holds above gaps, by actor,
+// with their count and bytes: beyond limits.held_entries or held_mib,
 // every gap is backfilled at once.
-const maxHeld = 4096
+type heldGaps struct {
+	by    map[string][]ingestItem
+	count int
+	bytes int64
+}
+
+func (h *heldGaps) add(it ingestItem) {
+	h.by[it.e.act.Actor] = append(h.by[it.e.act.Actor], it)
+	h.count++
+	h.bytes += int64(len(it.e.data))
+}
+
+// take removes and returns the entries held for actor.
+func (h *heldGaps) take(actor string) []ingestItem {
+	hs := h.by[actor]
+	delete(h.by, actor)
+	for _, it := range hs {
+		h.count--
+		h.bytes -= int64(len(it.e.data))
+	}
+	return hs
+}
 
 // releaseGaps hands the gaps held for longer than delay (every gap when
-// all is set) to the backfill queue, and returns how many entries it took
-// off held.
-func (n *Node) releaseGaps(held map[string][]ingestItem, delay time.Duration, all bool) int {
-	taken := 0
-	for actor, hs := range held {
+// all is set) to the backfill queue.
+func (n *Node) releaseGaps(held *heldGaps, delay time.Duration, all bool) {
+	for actor, hs := range held.by {
 		if !all && time.Since(hs[0].since) < delay {
 			continue
 		}
@@ -245,11 +278,11 @@ func (n *Node) releaseGaps(held map[string][]ingestItem, delay time.Duration, al
 				top = h
 			}
 		}
-		n.gaps.push(actor, top, higherSeq)
-		taken += len(hs)
-		delete(held, actor)
+		if n.gaps.push(actor, top, higherSeq) {
+			n.rejected.inc(ReasonBackfillDropped)
+		}
+		held.take(actor)
 	}
-	return taken
 }
 
 // higherSeq keeps the higher of two pending backfills of one log: the walk
@@ -338,23 +371,73 @@ func (n *Node) ingestBatch(ctx context.Context, items []ingestItem) (gaps []inge
 }
 
 // afterIngest reacts to a stored remote activity: a local community
-// announces a new resource posted in it, once, in its own log, so that its
-// members can backfill the community.
+// announces a new resource posted in it by a member, once, in its own
+// log, so that its members can backfill the community.
 func (n *Node) afterIngest(ctx context.Context, e entry) {
-	a := e.act
-	if (a.Type != activity.TypeCreate && a.Type != activity.TypeUpdate) || a.Object.Resource == nil || communityOf(a) == "" {
-		return
+	if g := communityOf(e.act); isPost(e.act) && n.hostsCommunity(ctx, g) {
+		n.announcePost(ctx, g, e)
 	}
-	n.announceInCommunity(ctx, communityOf(a), e.cid)
+}
+
+// isPost reports whether a is a post in a community: a resource created
+// or updated with the community among its recipients.
+func isPost(a *activity.Activity) bool {
+	return (a.Type == activity.TypeCreate || a.Type == activity.TypeUpdate) && a.Object.Resource != nil && communityOf(a) != ""
+}
+
+// hostsCommunity reports whether group is a community of this node.
+func (n *Node) hostsCommunity(ctx context.Context, group string) bool {
+	if group == "" {
+		return false
+	}
+	_, err := n.localKey(ctx, group)
+	return err == nil
+}
+
+// isMember reports whether actor may post in group, a community hosted
+// here: every community is open, so a member is an actor whose Follow of
+// the community (its join) is stored and not undone, or a person of this
+// node.
+func (n *Node) isMember(ctx context.Context, group, actor string) (bool, error) {
+	var k int
+	err := n.db.queryRow(ctx, `SELECT (SELECT count(*) FROM follows WHERE follower = ? AND followee = ?)
+		+ (SELECT count(*) FROM local_actors WHERE did = ?)`, actor, group, actor).Scan(&k)
+	if err != nil {
+		return false, fmt.Errorf("membership of %s in %s: %w", actor, group, err)
+	}
+	return k > 0, nil
+}
+
+// announcePost has a community hosted here announce a stored post: if its
+// author is a member within its rate (limits.community_posts_per_minute).
+// It reports whether the post is announced.
+func (n *Node) announcePost(ctx context.Context, group string, e entry) bool {
+	member, err := n.isMember(ctx, group, e.act.Actor)
+	if err != nil {
+		n.log.Warn("announce in community", "community", group, "err", err)
+		return false
+	}
+	if !member {
+		n.rejected.inc(ReasonNotMember)
+		return false
+	}
+	if _, err := n.localKey(ctx, e.act.Actor); err != nil && !n.postLimit.Allow(group+" "+e.act.Actor) {
+		n.rejected.inc(ReasonPostRate)
+		return false
+	}
+	n.announceInCommunity(ctx, group, e.cid)
+	return n.announced(ctx, group, e.cid)
+}
+
+// announced reports whether a community announced an activity.
+func (n *Node) announced(ctx context.Context, group string, c cid.Cid) bool {
+	var k int
+	_ = n.db.queryRow(ctx, `SELECT count(*) FROM announces WHERE community = ? AND activity_cid = ?`, group, c.String()).Scan(&k)
+	return k > 0
 }
 
 func (n *Node) announceInCommunity(ctx context.Context, group string, c cid.Cid) {
-	if _, err := n.localKey(ctx, group); err != nil {
-		return // not our community
-	}
-	var k int
-	_ = n.db.db.QueryRowContext(ctx, `SELECT count(*) FROM announces WHERE community = ? AND activity_cid = ?`, group, c.String()).Scan(&k)
-	if k > 0 {
+	if !n.hostsCommunity(ctx, group) || n.announced(ctx, group, c) {
 		return
 	}
 	if _, err := n.appendActivity(ctx, group, &activity.Activity{Type: activity.TypeAnnounce, Object: activity.Object{Ref: c.String()}}); err != nil {
@@ -374,21 +457,31 @@ func (n *Node) tracks(ctx context.Context, did string) bool {
 }
 
 // backfill walks prev from e back to what the node has, verifying every
-// entry, and returns the missing entries in ascending seq. It takes the
-// entries in pages over ProtocolLog from the peer that sent e when it can
-// (one round trip per thousand entries), and otherwise one block at a time
-// over bitswap from any peer that has them.
-func (n *Node) backfill(ctx context.Context, e entry, from peer.ID) ([]entry, error) {
+// entry, and returns the missing entries in a spool (which the caller
+// closes). It takes the entries in pages over ProtocolLog from the peer
+// that sent e when it can (one round trip per thousand entries), and
+// otherwise one block at a time over bitswap from any peer that has them.
+// A walk longer than limits.backfill_max_entries fails.
+func (n *Node) backfill(ctx context.Context, e entry, from peer.ID) (_ *spool, err error) {
 	have, err := n.contiguous(ctx, e.act.Actor)
 	if err != nil {
 		return nil, err
 	}
-	var missing []entry
+	missing := newSpool(n.tmpDir(), n.spoolBudget)
+	defer func() {
+		if err != nil {
+			missing.close()
+		}
+	}()
+	walked := 0
 	cur := e
 	// accept checks that p is the entry below cur and records it.
 	accept := func(p entry) error {
 		if p.cid.String() != cur.act.Prev || p.act.Actor != e.act.Actor || p.act.Seq != cur.act.Seq-1 {
 			return fmt.Errorf("%s does not continue the log at seq %d", p.cid, cur.act.Seq-1)
+		}
+		if walked++; walked > n.cfg.Limits.BackfillMaxEntries {
+			return fmt.Errorf("more than %d entries missing below seq %d: too long to backfill at once (limits.backfill_max_entries)", n.cfg.Limits.BackfillMaxEntries, e.act.Seq)
 		}
 		if ok, fork, err := n.hasEntry(ctx, p.act, p.cid); err != nil {
 			return err
@@ -396,7 +489,9 @@ func (n *Node) backfill(ctx context.Context, e entry, from peer.ID) ([]entry, er
 			n.rejected.inc(ReasonFork)
 			return fmt.Errorf("the log forks at seq %d", p.act.Seq)
 		} else if !ok {
-			missing = append(missing, p)
+			if err := missing.add(p); err != nil {
+				return err
+			}
 		}
 		cur = p
 		return nil
@@ -407,8 +502,11 @@ func (n *Node) backfill(ctx context.Context, e entry, from peer.ID) ([]entry, er
 			break
 		}
 		p, err := verifyBlock(data)
-		if err != nil || accept(p) != nil {
+		if err != nil {
 			break
+		}
+		if err := accept(p); err != nil {
+			return nil, err
 		}
 	}
 	for cur.act.Seq > have+1 && from != "" && n.host != nil {
@@ -453,33 +551,12 @@ func (n *Node) backfill(ctx context.Context, e entry, from peer.ID) ([]entry, er
 			return nil, err
 		}
 	}
-	sort.Slice(missing, func(i, j int) bool { return missing[i].act.Seq < missing[j].act.Seq })
 	return missing, nil
 }
 
-// pageCache hands entries fetched with a log head to the backfill that
-// follows, so they are not asked for twice.
-type pageCache struct {
-	mu sync.Mutex
-	m  map[string][][]byte
-}
-
-func (c *pageCache) put(did string, entries [][]byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[string][][]byte{}
-	}
-	c.m[did] = entries
-}
-
-func (c *pageCache) take(did string) [][]byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e := c.m[did]
-	delete(c.m, did)
-	return e
-}
+// tmpDir is where the node keeps files it needs only while it runs
+// (backfill spools); New empties it.
+func (n *Node) tmpDir() string { return filepath.Join(n.repo.Path(), "tmp") }
 
 // announce gossips a local activity on its actor's topic, its community's
 // topic and the index topic. A community's Announce goes on its community

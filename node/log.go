@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -28,6 +29,13 @@ func (n *Node) appendActivity(ctx context.Context, did string, a *activity.Activ
 	if err != nil {
 		return cid.Undef, err
 	}
+	return n.appendSigned(ctx, did, key, a, nil)
+}
+
+// appendSigned is appendActivity with the actor's key in hand; before, if
+// not nil, runs in the transaction that stores the entry (a new actor's
+// key is stored with its first entry, so that a failure leaves neither).
+func (n *Node) appendSigned(ctx context.Context, did string, key ed25519.PrivateKey, a *activity.Activity, before func(*sql.Tx) error) (cid.Cid, error) {
 	n.appendMu.Lock()
 	defer n.appendMu.Unlock()
 	head, headCID, err := n.logHead(ctx, did)
@@ -48,14 +56,14 @@ func (n *Node) appendActivity(ctx context.Context, did string, a *activity.Activ
 		a.To = []string{activity.PublicAudience}
 	}
 	if err := activity.Sign(a, key, now); err != nil {
-		return cid.Undef, wrapKind(KindInvalid, "", err)
+		return cid.Undef, invalidf("%v", err)
 	}
 	c, data, err := activity.Block(a)
 	if err != nil {
-		return cid.Undef, wrapKind(KindInvalid, "", err)
+		return cid.Undef, invalidf("%v", err)
 	}
 	e := entry{act: a, cid: c, data: data}
-	if err := n.storeEntry(ctx, e); err != nil {
+	if err := n.storeEntriesWith(ctx, []entry{e}, before); err != nil {
 		return cid.Undef, err
 	}
 	n.announce(e)
@@ -143,17 +151,18 @@ func (n *Node) hasEntryOn(ctx context.Context, a *activity.Activity, c cid.Cid, 
 	return stored == c.String(), stored != c.String(), nil
 }
 
-// storeEntry makes an activity durable and applies it to the views.
-func (n *Node) storeEntry(ctx context.Context, e entry) error {
-	return n.storeEntries(ctx, []entry{e})
-}
-
 // storeEntries makes activities durable and applies them to the views, in
 // one SQLite transaction, in the order given: each entry's bytes go in the
 // log index beside its actor and seq (served to other nodes as a block from
 // there), so a batch costs one synced commit. Storing an entry twice
 // changes nothing.
 func (n *Node) storeEntries(ctx context.Context, es []entry) error {
+	return n.storeEntriesWith(ctx, es, nil)
+}
+
+// storeEntriesWith is storeEntries that runs before, if not nil, first in
+// the same transaction.
+func (n *Node) storeEntriesWith(ctx context.Context, es []entry, before func(*sql.Tx) error) error {
 	if len(es) == 0 {
 		return nil
 	}
@@ -167,6 +176,11 @@ func (n *Node) storeEntries(ctx context.Context, es []entry) error {
 	defer n.kickIndex()
 	pending := n.heads.storing(es)
 	err := n.db.tx(ctx, func(tx *sql.Tx) error {
+		if before != nil {
+			if err := before(tx); err != nil {
+				return err
+			}
+		}
 		for _, e := range es {
 			if len(e.data) > activity.DefaultMaxSize {
 				return fmt.Errorf("store %s: %d bytes, more than %d", e.cid, len(e.data), activity.DefaultMaxSize)

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -92,8 +94,12 @@ type Node struct {
 	indexKick   chan struct{}
 	justStored  storedEntries // decoded entries on their way to the index
 	heads       *logHeads     // how far each log is stored, to skip SQLite reads
-	searchLimit *searchLimiter
-	pages       pageCache
+	searchLimit *clientLimiter
+	postLimit   *clientLimiter // posts per actor in the node's communities
+	rpc         *p2p.Server    // the Lyceum protocols; nil when offline
+	panics      *prometheus.CounterVec
+	pages       *pageCache
+	spoolBudget int64        // bytes of a backfill kept in memory
 	ingested    atomic.Int64 // activities taken off ingestCh, for tests and benchmarks
 
 	// ctx is the node's lifetime, for its own goroutines; Close cancels it
@@ -119,17 +125,28 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 		rejected: counters{m: map[string]*atomic.Int64{}}, accepted: counters{m: map[string]*atomic.Int64{}}}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.heads = newLogHeads()
+	n.pages = newPageCache(cfg.Limits.SyncCacheEntries, cfg.Limits.SyncCacheMiB<<20)
+	n.spoolBudget = cfg.Limits.BackfillMemoryMiB << 20
 	n.ingestCh = make(chan ingestItem, 4*maxIngestBatch)
-	n.gaps = newKeyedQueue[string, ingestItem]()
+	n.gaps = newKeyedQueue[string, ingestItem](cfg.Limits.PendingBackfills)
 	n.indexKick = make(chan struct{}, 1)
-	n.searchLimit = newSearchLimiter(cfg.Search.RateLimit, 2*int(cfg.Search.RateLimit)+1)
-	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	n.searchLimit = newClientLimiter(cfg.Search.RateLimit, 2*int(cfg.Search.RateLimit)+1, cfg.Limits.RateLimitedClients)
+	n.postLimit = newClientLimiter(cfg.Limits.CommunityPostsPerMinute/60, int(cfg.Limits.CommunityPostsPerMinute), cfg.Limits.RateLimitedClients)
+	n.panics = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lyceum_node_panics_total",
+		Help: "Panics recovered in the node's loops and workers, by where they happened.",
+	}, []string{"where"})
+	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), n.panics)
 	defer func() {
 		if err != nil {
 			n.closeParts()
 		}
 	}()
 
+	// Files of a run that ended without Close (backfill spools).
+	if err := os.RemoveAll(n.tmpDir()); err != nil {
+		return nil, fmt.Errorf("clear %s: %w", n.tmpDir(), err)
+	}
 	// The social store first: it keeps the log entries the block store
 	// serves.
 	n.db, err = openSocialStore(filepath.Join(repo.Path(), "lyceum.db"))
@@ -196,13 +213,18 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 		go n.indexLoop(n.ctx)
 	}
 	if n.host != nil {
-		n.gossip, err = p2p.NewGossip(n.host.Libp2p(), n.validate, o.gossipConfig())
+		gc := o.gossipConfig()
+		gc.Registerer = n.metrics
+		n.gossip, err = p2p.NewGossip(n.host.Libp2p(), n.validate, gc)
 		if err != nil {
 			return nil, err
 		}
-		n.host.Libp2p().SetStreamHandler(ProtocolLog, n.serveLogHeads)
-		n.host.Libp2p().SetStreamHandler(ProtocolSearch, n.serveSearch)
-		n.host.Libp2p().SetStreamHandler(ProtocolDeliver, n.serveDeliver)
+		if n.rpc, err = p2p.NewServer(n.host.Libp2p(), o.log, n.metrics); err != nil {
+			return nil, err
+		}
+		n.rpc.Serve(n.ctx, ProtocolLog, logService(), n.handleLog)
+		n.rpc.Serve(n.ctx, ProtocolSearch, n.searchService(), n.handleSearch)
+		n.rpc.Serve(n.ctx, ProtocolDeliver, n.deliverService(), n.handleDeliver)
 		if cfg.Search.Indexer {
 			if err := n.gossip.Join(TopicIndex, n.onGossip); err != nil {
 				return nil, err
@@ -258,6 +280,20 @@ func (n *Node) closeParts() error {
 		n.repo = nil
 	}
 	return errors.Join(errs...)
+}
+
+// survive runs f, recovering a panic: it is logged with its stack and
+// counted in lyceum_node_panics_total. The loops and workers that handle
+// what other nodes send run their work through it, so that one bad input
+// cannot end the process.
+func (n *Node) survive(where string, f func()) {
+	defer func() {
+		if p := recover(); p != nil {
+			n.panics.WithLabelValues(where).Inc()
+			n.log.Error("panic recovered", "where", where, "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	f()
 }
 
 // Online reports whether the node has a libp2p host.

@@ -1,27 +1,30 @@
 package node
 
 import (
-	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ipfs/go-cid"
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	ma "github.com/multiformats/go-multiaddr"
-	"golang.org/x/time/rate"
+	"golang.org/x/text/language"
 
+	"github.com/lyceum-oer/lyceum/activity"
 	"github.com/lyceum-oer/lyceum/index"
+	"github.com/lyceum-oer/lyceum/p2p"
 )
 
 // ProtocolSearch answers search queries over libp2p: one JSON query in,
@@ -313,8 +316,12 @@ func (n *Node) searchLocal(ctx context.Context, q SearchQuery) (index.Result, er
 		return index.Result{}, err
 	}
 	res, err := ix.Search(ctx, q)
+	var qe *index.QueryError
+	if errors.As(err, &qe) {
+		return index.Result{}, &Error{Kind: KindInvalid, Msg: qe.Msg}
+	}
 	if err != nil {
-		return index.Result{}, wrapKind(KindInvalid, "search", err)
+		return index.Result{}, fmt.Errorf("search the local index: %w", err)
 	}
 	return res, nil
 }
@@ -325,11 +332,9 @@ func (n *Node) searchLocal(ctx context.Context, q SearchQuery) (index.Result, er
 // from the largest answer. An HQ that does not answer is named in Failed;
 // the local answer is always there.
 func (n *Node) Search(ctx context.Context, q SearchQuery) (SearchResult, error) {
-	if q.Page <= 0 {
-		q.Page = 1
-	}
-	if q.Size <= 0 {
-		q.Size = 20
+	q, err := checkSearch(q)
+	if err != nil {
+		return SearchResult{}, err
 	}
 	type answer struct {
 		source string
@@ -339,8 +344,16 @@ func (n *Node) Search(ctx context.Context, q SearchQuery) (SearchResult, error) 
 	hqs := n.cfg.Search.HQs
 	answers := make(chan answer, len(hqs)+1)
 	go func() {
+		var a answer
+		defer func() {
+			if p := recover(); p != nil {
+				n.log.Error("panic in local search", "panic", p, "stack", string(debug.Stack()))
+				a = answer{source: "local", err: fmt.Errorf("local search: panic: %v", p)}
+			}
+			answers <- a
+		}()
 		res, err := n.searchLocal(ctx, q)
-		answers <- answer{source: "local", res: res, err: err}
+		a = answer{source: "local", res: res, err: err}
 	}()
 	timeout := time.Duration(n.cfg.Search.Timeout)
 	if timeout <= 0 {
@@ -439,87 +452,115 @@ func (n *Node) searchHQ(ctx context.Context, hq string, q SearchQuery) (index.Re
 	if err := n.host.Libp2p().Connect(ctx, info); err != nil {
 		return index.Result{}, src, fmt.Errorf("unreachable: %w", err)
 	}
-	s, err := n.host.Libp2p().NewStream(ctx, info.ID, ProtocolSearch)
+	body, err := json.Marshal(q)
 	if err != nil {
-		return index.Result{}, src, fmt.Errorf("no search service: %w", err)
-	}
-	defer s.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = s.SetDeadline(dl)
-	}
-	if err := json.NewEncoder(s).Encode(q); err != nil {
-		_ = s.Reset()
 		return index.Result{}, src, err
 	}
-	_ = s.CloseWrite()
-	var ans struct {
-		Result index.Result `json:"result"`
-		Error  string       `json:"error,omitempty"`
+	data, err := p2p.Request(ctx, n.host.Libp2p(), info.ID, ProtocolSearch, body, maxSearchAnswer)
+	if err != nil {
+		return index.Result{}, src, err
 	}
-	if err := json.NewDecoder(bufio.NewReader(io.LimitReader(s, maxSearchAnswer))).Decode(&ans); err != nil {
-		return index.Result{}, src, fmt.Errorf("did not answer: %w", err)
+	var res index.Result
+	if err := decodeStrict(data, &res); err != nil {
+		return index.Result{}, src, fmt.Errorf("bad answer: %w", err)
 	}
-	if ans.Error != "" {
-		return index.Result{}, src, errors.New(ans.Error)
-	}
-	return ans.Result, src, nil
+	return res, src, nil
 }
 
-// searchLimiter rate-limits search clients, by peer or by IP.
-type searchLimiter struct {
-	mu    sync.Mutex
-	per   map[string]*rate.Limiter
-	rate  rate.Limit
-	burst int
+// searchService bounds ProtocolSearch: the rate is search.rate_limit per
+// peer, as over HTTP per IP.
+func (n *Node) searchService() p2p.ServiceConfig {
+	return p2p.ServiceConfig{MaxRequest: maxSearchRequest, MaxResponse: maxSearchAnswer,
+		PeerRate: n.cfg.Search.RateLimit, PeerBurst: 2*int(n.cfg.Search.RateLimit) + 1,
+		RateLimitedPeers: n.cfg.Limits.RateLimitedClients}
 }
 
-func newSearchLimiter(perSecond float64, burst int) *searchLimiter {
-	return &searchLimiter{per: map[string]*rate.Limiter{}, rate: rate.Limit(perSecond), burst: burst}
-}
-
-// Allow reports whether client may search now.
-func (l *searchLimiter) Allow(client string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lim, ok := l.per[client]
-	if !ok {
-		if len(l.per) > 100000 {
-			l.per = map[string]*rate.Limiter{} // forget everyone rather than grow without bound
+// handleSearch answers ProtocolSearch from the local index: on an HQ, the
+// whole network's.
+func (n *Node) handleSearch(ctx context.Context, _ peer.ID, data []byte) ([]byte, error) {
+	var q SearchQuery
+	if err := decodeStrict(data, &q); err != nil {
+		return nil, p2p.Refusef("bad search request: %v", err)
+	}
+	q, err := checkSearch(q)
+	if err != nil {
+		return nil, p2p.Refusef("%s", PublicMessage(err))
+	}
+	res, err := n.searchLocal(ctx, q)
+	if err != nil {
+		if KindOf(err) == KindInternal {
+			return nil, err
 		}
-		lim = rate.NewLimiter(l.rate, l.burst)
-		l.per[client] = lim
+		return nil, p2p.Refusef("%s", PublicMessage(err))
 	}
-	return lim.Allow()
+	return json.Marshal(res)
 }
 
-// AllowSearch applies the node's search rate limit to a client (an IP for
-// HTTP, a peer ID for libp2p).
+// AllowSearch applies the node's search rate limit to an HTTP client (its
+// IP); peers are limited by ProtocolSearch's own per-peer rate.
 func (n *Node) AllowSearch(client string) bool { return n.searchLimit.Allow(client) }
 
-// serveSearch answers ProtocolSearch from the local index: on an HQ, the
-// whole network's.
-func (n *Node) serveSearch(s network.Stream) {
-	defer s.Close()
-	_ = s.SetDeadline(time.Now().Add(10 * time.Second))
-	type reply struct {
-		Result index.Result `json:"result"`
-		Error  string       `json:"error,omitempty"`
+// checkSearch validates a search as a user or a peer gave it and fills in
+// the defaults: page and size in range (with no overflow however large),
+// a known kind and sort, filters from the vocabularies, and a text of
+// bounded length and words.
+func checkSearch(q SearchQuery) (SearchQuery, error) {
+	switch {
+	case q.Page < 0:
+		return q, invalidf("page must be a whole number from 1")
+	case q.Size < 0 || q.Size > index.MaxSize:
+		return q, invalidf("size must be from 1 to %d", index.MaxSize)
 	}
-	if !n.AllowSearch(s.Conn().RemotePeer().String()) {
-		_ = json.NewEncoder(s).Encode(reply{Error: "rate limited: slow down"})
-		return
+	q.Page, q.Size = max(q.Page, 1), cmp.Or(q.Size, index.DefaultSize)
+	if q.Page > index.MaxDepth/q.Size {
+		return q, invalidf("page %d of %d results is too deep: at most %d results can be paged through", q.Page, q.Size, index.MaxDepth)
 	}
-	var q SearchQuery
-	if err := json.NewDecoder(io.LimitReader(s, maxSearchRequest)).Decode(&q); err != nil {
-		_ = s.Reset()
-		return
+	if q.Kind != "" && !slices.Contains(index.Kinds, q.Kind) {
+		return q, invalidf("kind must be one of %s", strings.Join(index.Kinds, ", "))
 	}
-	res, err := n.searchLocal(n.ctx, q)
-	if err != nil {
-		_ = json.NewEncoder(s).Encode(reply{Error: err.Error()})
-		return
+	switch q.Sort {
+	case "", index.SortRelevance, index.SortNewest, index.SortPopular:
+	default:
+		return q, invalidf("sort must be relevance, newest or popular")
 	}
-	_ = json.NewEncoder(s).Encode(reply{Result: res})
+	if len(q.Text) > index.MaxTextBytes || !utf8.ValidString(q.Text) {
+		return q, invalidf("the search text must be valid UTF-8 of at most %d bytes", index.MaxTextBytes)
+	}
+	if q.Language != "" {
+		if _, err := language.Parse(q.Language); err != nil || len(q.Language) > 35 {
+			return q, invalidf("language %q is not a BCP 47 tag such as en, fr or pt-BR", truncateRunes(q.Language, 40))
+		}
+	}
+	if q.License != "" {
+		if _, ok := activity.LookupLicense(q.License); !ok {
+			return q, invalidf("license %q is not one of %s", truncateRunes(q.License, 40), strings.Join(licenseIDs(), ", "))
+		}
+	}
+	if q.Subject != "" {
+		if _, ok := activity.LookupSubject(q.Subject); !ok {
+			return q, invalidf("subject %q is not an ISCED-F 2013 code such as 0541 (mathematics)", truncateRunes(q.Subject, 40))
+		}
+	}
+	if q.Level != "" {
+		if _, ok := activity.LookupLevel(q.Level); !ok {
+			return q, invalidf("level %q is not an ISCED 2011 level: 0 to 8, or adult", truncateRunes(q.Level, 40))
+		}
+	}
+	if q.Type != "" {
+		if _, ok := activity.LookupType(q.Type); !ok {
+			return q, invalidf("type %q is not a resource type such as assessment, course or reading", truncateRunes(q.Type, 40))
+		}
+	}
+	return q, nil
+}
+
+// licenseIDs lists the licences of the vocabulary, for messages.
+func licenseIDs() []string {
+	var ids []string
+	for _, l := range activity.Vocab().Licenses {
+		ids = append(ids, l.ID)
+	}
+	return ids
 }
 
 // Delist hides a resource from this node's search results (HQ

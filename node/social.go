@@ -78,6 +78,11 @@ func (n *Node) Publish(ctx context.Context, req PublishRequest) (Published, erro
 		if err != nil {
 			return Published{}, err
 		}
+		if member, err := n.joined(ctx, did, g); err != nil {
+			return Published{}, err
+		} else if !member {
+			return Published{}, invalidf("join %s before posting in it (lyceum follow %s)", req.Community, req.Community)
+		}
 		a.To = []string{activity.PublicAudience, g}
 	}
 	c, err := n.appendActivity(ctx, did, a)
@@ -113,6 +118,11 @@ func (n *Node) media(ctx context.Context, req PublishRequest) (activity.Media, e
 	case req.FileCID != "":
 		c, err := ParseCID(req.FileCID)
 		if err != nil {
+			return activity.Media{}, err
+		}
+		// A published file is kept: pinned (fetched first if need be), as
+		// a file published from a path is by its add.
+		if err := n.Pin(ctx, c); err != nil {
 			return activity.Media{}, err
 		}
 		size, err := n.Size(ctx, c)
@@ -152,6 +162,19 @@ func (n *Node) community(ctx context.Context, ref string) (string, error) {
 		return "", invalidf("%s is a %s, not a community", ref, a.Type)
 	}
 	return a.DID, nil
+}
+
+// joined reports whether a local actor may post in a community: it follows
+// (has joined) the community, or the community is hosted here.
+func (n *Node) joined(ctx context.Context, did, group string) (bool, error) {
+	if n.hostsCommunity(ctx, group) {
+		return true, nil
+	}
+	var k int
+	if err := n.db.queryRow(ctx, `SELECT count(*) FROM follows WHERE follower = ? AND followee = ?`, did, group).Scan(&k); err != nil {
+		return false, fmt.Errorf("membership of %s: %w", group, err)
+	}
+	return k > 0, nil
 }
 
 // latestVersion reads the newest version of a resource.
@@ -271,11 +294,21 @@ func (n *Node) Follow(ctx context.Context, as, ref string) (ActorInfo, error) {
 	if target == did {
 		return ActorInfo{}, invalidf("an actor cannot follow itself")
 	}
-	if _, err := n.appendActivity(ctx, did, &activity.Activity{Type: activity.TypeFollow, Object: activity.Object{Ref: target}}); err != nil {
+	if _, err := n.appendActivity(ctx, did, &activity.Activity{Type: activity.TypeFollow, To: n.audienceOf(ctx, target), Object: activity.Object{Ref: target}}); err != nil {
 		return ActorInfo{}, err
 	}
 	n.subscribe(target)
 	return n.Actor(ctx, target)
+}
+
+// audienceOf addresses a Follow of target, and its Undo: to the public,
+// and to a community itself, so that joining and leaving travel on the
+// community's topic and its node knows who its members are.
+func (n *Node) audienceOf(ctx context.Context, target string) []string {
+	if a, err := n.Actor(ctx, target); err == nil && a.Type == string(activity.Group) {
+		return []string{activity.PublicAudience, target}
+	}
+	return []string{activity.PublicAudience}
 }
 
 func (n *Node) hasLog(ctx context.Context, did string) bool {
@@ -301,7 +334,7 @@ func (n *Node) Unfollow(ctx context.Context, as, ref string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := n.appendActivity(ctx, did, &activity.Activity{Type: activity.TypeUndo, Object: activity.Object{Ref: followCID}}); err != nil {
+	if _, err := n.appendActivity(ctx, did, &activity.Activity{Type: activity.TypeUndo, To: n.audienceOf(ctx, target), Object: activity.Object{Ref: followCID}}); err != nil {
 		return err
 	}
 	if !n.tracks(ctx, target) {

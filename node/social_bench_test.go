@@ -52,7 +52,7 @@ func BenchmarkApplyActivities(b *testing.B) {
 	n := mustSocialNode(b)
 	log := signedLog(b, b.N+1)
 	ctx := context.Background()
-	if err := n.storeEntry(ctx, log[0]); err != nil {
+	if err := n.storeEntries(ctx, []entry{log[0]}); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()

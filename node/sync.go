@@ -1,12 +1,11 @@
 package node
 
 import (
-	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -19,6 +18,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/lyceum-oer/lyceum/p2p"
 )
 
 // ProtocolLog answers "what is the head of this actor's log?", by DID or,
@@ -48,8 +49,7 @@ type logRequest struct {
 }
 
 // logHeadAnswer is the answer: the head's CID and seq and the entries
-// asked for (each the block's bytes, which the receiver verifies), or an
-// error.
+// asked for (each the block's bytes, which the receiver verifies).
 type logHeadAnswer struct {
 	DID     string   `json:"did,omitempty"`
 	Head    string   `json:"head,omitempty"`
@@ -57,59 +57,74 @@ type logHeadAnswer struct {
 	Entries [][]byte `json:"entries,omitempty"`
 	// Origins answers an Origins request.
 	Origins []logHeadAnswer `json:"origins,omitempty"`
-	Error   string          `json:"error,omitempty"`
 }
 
-// serveLogHeads answers ProtocolLog for any actor whose log the node has.
-func (n *Node) serveLogHeads(s network.Stream) {
-	defer s.Close()
-	_ = s.SetDeadline(time.Now().Add(10 * time.Second))
+// maxOrigins bounds the actors an Origins answer lists, and the ones an
+// HQ syncs from one answer.
+const maxOrigins = 1000
+
+// logService bounds ProtocolLog: an HQ that meets a node asks for the
+// head of each of its actors and then pages through what it lacks.
+func logService() p2p.ServiceConfig {
+	return p2p.ServiceConfig{MaxRequest: maxLogRequest, MaxResponse: maxLogAnswer, PeerRate: 100, PeerBurst: 1000}
+}
+
+// handleLog answers ProtocolLog for any actor whose log the node has.
+func (n *Node) handleLog(ctx context.Context, _ peer.ID, data []byte) ([]byte, error) {
 	var req logRequest
-	if err := json.NewDecoder(io.LimitReader(s, maxLogRequest)).Decode(&req); err != nil {
-		_ = s.Reset()
-		return
+	if err := decodeStrict(data, &req); err != nil {
+		return nil, p2p.Refusef("bad log request: %v", err)
 	}
-	ans := n.answerLogHead(n.ctx, req)
-	_ = json.NewEncoder(s).Encode(ans)
+	if req.Max < 0 || req.Max > maxLogPage {
+		return nil, p2p.Refusef("max must be from 0 to %d", maxLogPage)
+	}
+	if req.DID != "" && !strings.HasPrefix(req.DID, "did:key:") {
+		return nil, p2p.Refusef("did must be a did:key")
+	}
+	ans, err := n.answerLogHead(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(ans)
 }
 
-func (n *Node) answerLogHead(ctx context.Context, req logRequest) logHeadAnswer {
+func (n *Node) answerLogHead(ctx context.Context, req logRequest) (logHeadAnswer, error) {
 	if req.Origins {
 		return n.answerOrigins(ctx)
 	}
 	did := req.DID
 	if did == "" {
 		if req.Username == "" {
-			return logHeadAnswer{Error: "ask by did or username"}
+			return logHeadAnswer{}, p2p.Refusef("ask by did or username")
 		}
-		if err := n.db.db.QueryRowContext(ctx, `SELECT did FROM local_actors WHERE username = ?`, req.Username).Scan(&did); err != nil {
-			return logHeadAnswer{Error: "no actor " + req.Username + " here"}
+		err := n.db.db.QueryRowContext(ctx, `SELECT did FROM local_actors WHERE username = ?`, req.Username).Scan(&did)
+		if errors.Is(err, sql.ErrNoRows) {
+			return logHeadAnswer{}, p2p.Refusef("no actor %q here", truncateRunes(req.Username, 64))
+		}
+		if err != nil {
+			return logHeadAnswer{}, fmt.Errorf("look up %q: %w", req.Username, err)
 		}
 	}
 	seq, head, err := n.logHead(ctx, did)
-	if err != nil || seq == 0 {
-		return logHeadAnswer{Error: "no log of " + did + " here"}
+	if err != nil {
+		return logHeadAnswer{}, err
+	}
+	if seq == 0 {
+		return logHeadAnswer{}, p2p.Refusef("no log of %s here", truncateRunes(did, 64))
 	}
 	ans := logHeadAnswer{DID: did, Head: head, Seq: seq}
 	if req.Max <= 0 {
-		return ans
+		return ans, nil
 	}
 	below := req.Below
 	if below == 0 || below > seq+1 {
 		below = seq + 1
 	}
-	rows, err := n.db.db.QueryContext(ctx, `SELECT cid FROM log_entries WHERE actor = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+	cids, err := n.db.strings(ctx, `SELECT cid FROM log_entries WHERE actor = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
 		did, below, min(req.Max, maxLogPage))
 	if err != nil {
-		return ans
+		return logHeadAnswer{}, fmt.Errorf("page of %s: %w", did, err)
 	}
-	var cids []string
-	for rows.Next() {
-		var c string
-		rows.Scan(&c)
-		cids = append(cids, c)
-	}
-	rows.Close()
 	size := 0
 	for _, s := range cids {
 		c, err := cid.Decode(s)
@@ -123,14 +138,14 @@ func (n *Node) answerLogHead(ctx context.Context, req logRequest) logHeadAnswer 
 		size += len(data)
 		ans.Entries = append(ans.Entries, data)
 	}
-	return ans
+	return ans, nil
 }
 
 // answerOrigins lists the heads of the node's own actors.
-func (n *Node) answerOrigins(ctx context.Context) logHeadAnswer {
-	dids, err := n.db.strings(ctx, `SELECT did FROM local_actors ORDER BY did LIMIT 1000`)
+func (n *Node) answerOrigins(ctx context.Context) (logHeadAnswer, error) {
+	dids, err := n.db.strings(ctx, `SELECT did FROM local_actors ORDER BY did LIMIT ?`, maxOrigins)
 	if err != nil {
-		return logHeadAnswer{Error: "cannot list actors"}
+		return logHeadAnswer{}, fmt.Errorf("list local actors: %w", err)
 	}
 	var ans logHeadAnswer
 	for _, d := range dids {
@@ -138,7 +153,7 @@ func (n *Node) answerOrigins(ctx context.Context) logHeadAnswer {
 			ans.Origins = append(ans.Origins, logHeadAnswer{DID: d, Head: head, Seq: seq})
 		}
 	}
-	return ans
+	return ans, nil
 }
 
 // syncOrigins brings the node up to date with every actor whose origin is
@@ -148,6 +163,9 @@ func (n *Node) syncOrigins(ctx context.Context, p peer.ID) {
 	ans, err := n.askLogHead(ctx, p, logRequest{Origins: true})
 	if err != nil {
 		return
+	}
+	if len(ans.Origins) > maxOrigins {
+		ans.Origins = ans.Origins[:maxOrigins]
 	}
 	for _, o := range ans.Origins {
 		if n.isBlocked(ctx, o.DID) {
@@ -161,25 +179,19 @@ func (n *Node) syncOrigins(ctx context.Context, p peer.ID) {
 
 // askLogHead asks one peer for an actor's log head.
 func (n *Node) askLogHead(ctx context.Context, p peer.ID, req logRequest) (logHeadAnswer, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	s, err := n.host.Libp2p().NewStream(ctx, p, ProtocolLog)
+	body, err := json.Marshal(req)
 	if err != nil {
 		return logHeadAnswer{}, err
 	}
-	defer s.Close()
-	_ = s.SetDeadline(time.Now().Add(10 * time.Second))
-	if err := json.NewEncoder(s).Encode(req); err != nil {
-		_ = s.Reset()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	data, err := p2p.Request(ctx, n.host.Libp2p(), p, ProtocolLog, body, maxLogAnswer)
+	if err != nil {
 		return logHeadAnswer{}, err
 	}
-	_ = s.CloseWrite()
 	var ans logHeadAnswer
-	if err := json.NewDecoder(bufio.NewReader(io.LimitReader(s, maxLogAnswer))).Decode(&ans); err != nil {
-		return logHeadAnswer{}, fmt.Errorf("read answer: %w", err)
-	}
-	if ans.Error != "" {
-		return ans, errors.New(ans.Error)
+	if err := decodeStrict(data, &ans); err != nil {
+		return logHeadAnswer{}, fmt.Errorf("%s: bad answer from %s: %w", ProtocolLog, p, err)
 	}
 	return ans, nil
 }
@@ -255,10 +267,10 @@ func (n *Node) syncActor(ctx context.Context, ans logHeadAnswer, from peer.ID) e
 	// second in simnet, where nodes lag by an entry or two); fall back to
 	// bitswap.
 	var data []byte
+	var below [][]byte // entries the peer sent below the head
 	want := int(min(ans.Seq-have, maxLogPage))
 	if page, err := n.askLogHead(ctx, from, logRequest{DID: ans.DID, Max: want}); err == nil && len(page.Entries) > 0 && page.Head == ans.Head {
-		data = page.Entries[0]
-		n.pages.put(ans.DID, page.Entries[1:])
+		data, below = page.Entries[0], page.Entries[1:]
 	} else {
 		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		data, err = n.content.GetBlock(fctx, head)
@@ -274,7 +286,12 @@ func (n *Node) syncActor(ctx context.Context, ans logHeadAnswer, from peer.ID) e
 	if e.act.Actor != ans.DID || !e.cid.Equals(head) {
 		return fmt.Errorf("head %s is not %s's", head, ans.DID)
 	}
-	if err := n.ingestLog(ctx, e, from); err != nil {
+	// Only now, with the head checked, are the entries below it kept for
+	// the backfill: a peer cannot fill the cache under names it invents.
+	n.pages.put(ans.DID, below)
+	err = n.ingestLog(ctx, e, from)
+	n.pages.take(ans.DID) // what the backfill did not use
+	if err != nil {
 		return err
 	}
 	return n.fetchAnnounced(ctx, ans.DID)
@@ -289,17 +306,22 @@ func (n *Node) ingestLog(ctx context.Context, e entry, from peer.ID) error {
 	if err != nil {
 		return err
 	}
-	all := append(missing, e)
-	n.ingestMu.Lock()
-	err = n.storeEntries(ctx, all)
-	n.ingestMu.Unlock()
-	if err != nil {
-		return err
+	defer missing.close()
+	store := func(es []entry) error {
+		n.ingestMu.Lock()
+		err := n.storeEntries(ctx, es)
+		n.ingestMu.Unlock()
+		if err != nil {
+			return err
+		}
+		for _, m := range es {
+			n.afterIngest(ctx, m)
+		}
+		return nil
 	}
-	for _, m := range all {
-		n.afterIngest(ctx, m)
-	}
-	return nil
+	// In batches, oldest first, so that ingest from gossip goes on
+	// between them and memory stays bounded however long the log.
+	return missing.drain(maxIngestBatch, e, store)
 }
 
 // fetchAnnounced fetches the activities a community announced that the node
@@ -328,7 +350,9 @@ func (n *Node) fetchAnnounced(ctx context.Context, group string) error {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := n.fetchActivity(ctx, c); err != nil {
+			var err error
+			n.survive("fetch announced", func() { err = n.fetchActivity(ctx, c) })
+			if err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
@@ -385,7 +409,7 @@ func (n *Node) syncLoop(ctx context.Context, interval time.Duration) {
 	if n.cfg.Search.Indexer {
 		workers = indexerSyncWorkers
 	}
-	peers := newKeyedQueue[peer.ID, struct{}]()
+	peers := newKeyedQueue[peer.ID, struct{}](n.cfg.Limits.PendingBackfills)
 	sweep := make(chan struct{}, 1)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -393,11 +417,15 @@ func (n *Node) syncLoop(ctx context.Context, interval time.Duration) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			peers.work(ctx, n.syncPeer)
+			peers.work(ctx, func(ctx context.Context, p peer.ID, v struct{}) {
+				n.survive("sync", func() { n.syncPeer(ctx, p, v) })
+			})
 		}()
 		go func() {
 			defer wg.Done()
-			n.gaps.work(ctx, n.fillGap)
+			n.gaps.work(ctx, func(ctx context.Context, actor string, it ingestItem) {
+				n.survive("backfill", func() { n.fillGap(ctx, actor, it) })
+			})
 		}()
 	}
 	wg.Add(1)
@@ -408,8 +436,10 @@ func (n *Node) syncLoop(ctx context.Context, interval time.Duration) {
 			case <-ctx.Done():
 				return
 			case <-sweep:
-				n.syncFollowed(ctx, "")
-				n.redeliverUnannounced(ctx, interval)
+				n.survive("sync", func() {
+					n.syncFollowed(ctx, "")
+					n.redeliverUnannounced(ctx, interval)
+				})
 			}
 		}
 	}()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // A follower that missed a message while connected, and whose neighbours
@@ -64,7 +65,10 @@ func TestSyncAsksOnlyForTheEntriesItLacks(t *testing.T) {
 	alice := mustPerson(t, origin, "alice")
 	mustPublish(t, origin, "alice", "One")
 	mustPublish(t, origin, "alice", "Two")
-	full := origin.answerLogHead(ctx, logRequest{DID: alice.DID, Max: 10})
+	full, err := origin.answerLogHead(ctx, logRequest{DID: alice.DID, Max: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if full.Seq < 3 || len(full.Entries) != int(full.Seq) {
 		t.Fatalf("alice's log: seq %d, %d entries", full.Seq, len(full.Entries))
 	}
@@ -83,17 +87,15 @@ func TestSyncAsksOnlyForTheEntriesItLacks(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var asked []int
-	origin.host.Libp2p().SetStreamHandler(ProtocolLog, func(s network.Stream) {
-		defer s.Close()
+	origin.rpc.Serve(origin.ctx, ProtocolLog, logService(), func(ctx context.Context, from peer.ID, data []byte) ([]byte, error) {
 		var req logRequest
-		if err := json.NewDecoder(s).Decode(&req); err != nil {
-			_ = s.Reset()
-			return
+		if err := json.Unmarshal(data, &req); err != nil {
+			return nil, err
 		}
 		mu.Lock()
 		asked = append(asked, req.Max)
 		mu.Unlock()
-		_ = json.NewEncoder(s).Encode(origin.answerLogHead(ctx, req))
+		return origin.handleLog(ctx, from, data)
 	})
 	ans := logHeadAnswer{DID: alice.DID, Head: full.Head, Seq: full.Seq}
 	if err := b.syncActor(ctx, ans, origin.host.Libp2p().ID()); err != nil {
@@ -146,7 +148,7 @@ func TestGapIsHeldWithoutHoldingUpOtherActors(t *testing.T) {
 }
 
 func TestKeyedQueueKeepsOneJobPerKey(t *testing.T) {
-	q := newKeyedQueue[string, int]()
+	q := newKeyedQueue[string, int](100)
 	higher := func(old, new int) bool { return new > old }
 	q.push("a", 3, higher)
 	q.push("b", 1, higher)
@@ -224,23 +226,26 @@ func TestHeldGapsAreReleasedAfterTheDelay(t *testing.T) {
 		return ingestItem{e: e, since: since}
 	}
 	old, young := time.Now().Add(-time.Minute), time.Now()
-	n := &Node{gaps: newKeyedQueue[string, ingestItem]()}
-	held := map[string][]ingestItem{}
+	n := &Node{gaps: newKeyedQueue[string, ingestItem](100)}
+	held := &heldGaps{by: map[string][]ingestItem{}}
 	a0, a1 := item(2, old), item(4, old) // actor 0, seq 2 and 3
 	b := item(5, young)                  // actor 1, seq 3
-	held[a0.e.act.Actor] = []ingestItem{a0, a1}
-	held[b.e.act.Actor] = []ingestItem{b}
-	if got := n.releaseGaps(held, time.Second, false); got != 2 {
-		t.Fatalf("released %d entries, want actor 0's 2", got)
+	for _, it := range []ingestItem{a0, a1, b} {
+		held.add(it)
+	}
+	n.releaseGaps(held, time.Second, false)
+	if held.count != 1 || held.bytes != int64(len(b.e.data)) {
+		t.Fatalf("%d entries (%d bytes) still held, want actor 1's one", held.count, held.bytes)
 	}
 	actor, it, ok := n.gaps.pop()
 	if !ok || actor != a0.e.act.Actor || it.e.act.Seq != 3 {
 		t.Fatalf("backfill job %q seq %d, want actor 0 from seq 3", actor, it.e.act.Seq)
 	}
-	if _, held1 := held[b.e.act.Actor]; !held1 || len(held) != 1 {
+	if _, held1 := held.by[b.e.act.Actor]; !held1 || len(held.by) != 1 {
 		t.Fatal("the young gap was released")
 	}
-	if got := n.releaseGaps(held, time.Second, true); got != 1 || len(held) != 0 {
-		t.Fatalf("a full buffer released %d, left %d actors", got, len(held))
+	n.releaseGaps(held, time.Second, true)
+	if held.count != 0 || held.bytes != 0 || len(held.by) != 0 {
+		t.Fatalf("a full buffer left %d entries of %d actors", held.count, len(held.by))
 	}
 }

@@ -12,33 +12,42 @@ import (
 // of events costs one job per key. A key is worked on by one worker at a
 // time: a job pushed while its key is busy waits for the running one to
 // end (two backfills of one log would fetch the same entries twice).
-// push never blocks.
+// push never blocks. At most limit jobs wait: the keys come from other
+// peers, so a new key beyond the limit drops the oldest waiting job.
 type keyedQueue[K comparable, V any] struct {
 	mu      sync.Mutex
 	order   []K
 	pending map[K]V
 	busy    map[K]bool
+	limit   int
 	ready   chan struct{} // one token: "a job may be ready"
 }
 
-func newKeyedQueue[K comparable, V any]() *keyedQueue[K, V] {
-	return &keyedQueue[K, V]{pending: map[K]V{}, busy: map[K]bool{}, ready: make(chan struct{}, 1)}
+func newKeyedQueue[K comparable, V any](limit int) *keyedQueue[K, V] {
+	return &keyedQueue[K, V]{pending: map[K]V{}, busy: map[K]bool{}, limit: max(limit, 1), ready: make(chan struct{}, 1)}
 }
 
 // push queues v under k, or replaces the job pending under k when keep
-// says the new one wins (nil keep: the new one always wins).
-func (q *keyedQueue[K, V]) push(k K, v V, keep func(old, new V) bool) {
+// says the new one wins (nil keep: the new one always wins). It reports
+// whether an older job was dropped to make room.
+func (q *keyedQueue[K, V]) push(k K, v V, keep func(old, new V) bool) (dropped bool) {
 	q.mu.Lock()
 	if old, ok := q.pending[k]; ok {
 		if keep == nil || keep(old, v) {
 			q.pending[k] = v
 		}
 	} else {
+		if len(q.order) >= q.limit {
+			delete(q.pending, q.order[0])
+			q.order = q.order[1:]
+			dropped = true
+		}
 		q.pending[k] = v
 		q.order = append(q.order, k)
 	}
 	q.mu.Unlock()
 	q.signal()
+	return dropped
 }
 
 func (q *keyedQueue[K, V]) signal() {

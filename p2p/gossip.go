@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Verdict is what a validator decides about one gossip message.
@@ -59,6 +61,9 @@ type GossipConfig struct {
 	// Tracer, if set, sees every GossipSub event (the simulator's
 	// measurements).
 	Tracer pubsub.RawTracer
+	// Registerer, if set, receives lyceum_gossip_panics_total: panics
+	// recovered in the validator and the topic handlers.
+	Registerer prometheus.Registerer
 	// Logger; nil = slog.Default().
 	Logger *slog.Logger
 }
@@ -83,6 +88,7 @@ func DefaultGossipParams() pubsub.GossipSubParams {
 type Gossip struct {
 	ps     *pubsub.PubSub
 	log    *slog.Logger
+	panics prometheus.Counter // nil: not counted
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	scored bool
@@ -132,6 +138,16 @@ func NewGossip(h host.Host, v Validator, cfg GossipConfig) (*Gossip, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &Gossip{log: cfg.Logger.With("component", "gossip"), cancel: cancel, topics: map[string]*joined{}, scored: !cfg.NoScoring}
+	if cfg.Registerer != nil {
+		g.panics = prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lyceum_gossip_panics_total",
+			Help: "Panics recovered in the gossip validator and topic handlers.",
+		})
+		if err := cfg.Registerer.Register(g.panics); err != nil {
+			cancel()
+			return nil, fmt.Errorf("p2p: register gossip metrics: %w", err)
+		}
+	}
 	opts := []pubsub.Option{
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
 		pubsub.WithNoAuthor(),
@@ -146,7 +162,7 @@ func NewGossip(h host.Host, v Validator, cfg GossipConfig) (*Gossip, error) {
 				return pubsub.ValidationIgnore
 			}
 			defer g.vwg.Done()
-			verdict, decoded := v(ctx, from, m.GetTopic(), m.Data)
+			verdict, decoded := g.validate(ctx, v, from, m)
 			switch verdict {
 			case Accept:
 				m.ValidatorData = decoded
@@ -288,10 +304,41 @@ func (g *Gossip) Join(topic string, h Handler) error {
 			if err != nil {
 				return
 			}
-			h(topic, m.ReceivedFrom, m.Data, m.ValidatorData)
+			g.deliver(h, topic, m)
 		}
 	}()
 	return nil
+}
+
+// validate runs the validator; a message that makes it panic is rejected
+// (the panic is logged and counted), since pubsub runs validators on
+// goroutines whose panics would end the process.
+func (g *Gossip) validate(ctx context.Context, v Validator, from peer.ID, m *pubsub.Message) (verdict Verdict, decoded any) {
+	defer func() {
+		if p := recover(); p != nil {
+			g.recovered("validator", m.GetTopic(), from, p)
+			verdict, decoded = Reject, nil
+		}
+	}()
+	return v(ctx, from, m.GetTopic(), m.Data)
+}
+
+// deliver hands an accepted message to a topic's handler, recovering a
+// panic so that the subscription goes on.
+func (g *Gossip) deliver(h Handler, topic string, m *pubsub.Message) {
+	defer func() {
+		if p := recover(); p != nil {
+			g.recovered("handler", topic, m.ReceivedFrom, p)
+		}
+	}()
+	h(topic, m.ReceivedFrom, m.Data, m.ValidatorData)
+}
+
+func (g *Gossip) recovered(where, topic string, from peer.ID, p any) {
+	if g.panics != nil {
+		g.panics.Inc()
+	}
+	g.log.Error("panic in gossip "+where, "topic", topic, "peer", from, "panic", p, "stack", string(debug.Stack()))
 }
 
 func (g *Gossip) topicLocked(topic string) (*joined, error) {

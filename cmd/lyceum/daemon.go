@@ -153,11 +153,19 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags) error {
 	// Deferred after the node's Close, so run before it: the bridge and
 	// its queue stop once the HTTP server has stopped taking requests.
 	defer stopBridge()
+	proxies, err := cfg.Gateway.TrustedProxyPrefixes()
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	gwCfg := gateway.Config{
-		Token:   repo.APIToken(),
-		Blocks:  n.BlockService(),
-		Metrics: n.Metrics(),
-		Logger:  a.log,
+		Token:          repo.APIToken(),
+		Blocks:         n.BlockService(),
+		Metrics:        n.Metrics(),
+		Logger:         a.log,
+		BodyTimeout:    time.Duration(cfg.Limits.HTTPBodyTimeout),
+		ConnsPerIP:     cfg.Limits.HTTPConnsPerIP,
+		TrustedProxies: proxies,
 	}
 	if bridge != nil {
 		gwCfg.Fediverse = bridge

@@ -50,14 +50,20 @@ func (a *app) startFediverse(cfg node.Config, repo *node.Repo, n *node.Node) (*f
 		return nil, nil, &node.Error{Kind: node.KindUnavailable, Msg: "open the delivery queue", Err: err}
 	}
 	bridge, err = fediverse.New(fediverse.Config{
-		PublicURL:       cfg.Gateway.PublicURL,
-		DBPath:          filepath.Join(repo.Path(), "fediverse.db"),
-		AuthorizedFetch: cfg.Gateway.AuthorizedFetch,
-		TrustedProxies:  proxies,
-		Client:          client,
-		Delivery:        queue,
-		InboxRate:       cfg.Gateway.InboxRate,
-		Logger:          a.log,
+		PublicURL:         cfg.Gateway.PublicURL,
+		DBPath:            filepath.Join(repo.Path(), "fediverse.db"),
+		AuthorizedFetch:   cfg.Gateway.AuthorizedFetch,
+		TrustedProxies:    proxies,
+		Client:            client,
+		Delivery:          queue,
+		InboxRate:         cfg.Gateway.InboxRate,
+		InboxIPRate:       cfg.Gateway.InboxIPRate,
+		RateLimitEntries:  cfg.Limits.RateLimitedClients,
+		MaxKeyFetches:     cfg.Gateway.MaxKeyFetches,
+		KeyFailureTTL:     time.Duration(cfg.Gateway.KeyFailureTTL),
+		KeyFailureEntries: cfg.Limits.FediverseKeyFailures,
+		KeyRefreshMinAge:  time.Duration(cfg.Gateway.KeyRefreshMinAge),
+		Logger:            a.log,
 	}, n)
 	if err != nil {
 		queue.Close()

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -53,8 +52,12 @@ func (b *Bridge) fetchable(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Vary", "Accept, Signature")
 		if b.cfg.AuthorizedFetch && wantsJSON(r) {
+			if !b.clientLimit.allow(clientKey(r, b.cfg.TrustedProxies)) {
+				tooMany(w, "too many requests from your address")
+				return
+			}
 			if _, err := b.verify(r.Context(), r, nil); err != nil {
-				b.sigError(w, err)
+				b.sigError(w, r, err)
 				return
 			}
 		}
@@ -282,8 +285,12 @@ func (b *Bridge) serveActivity(w http.ResponseWriter, r *http.Request) {
 		b.gone(w, r, b.url(pathActivities+c))
 		return
 	}
-	if err != nil || out == nil {
+	if err != nil {
 		b.notFound(w, err)
+		return
+	}
+	if out == nil {
+		http.NotFound(w, r)
 		return
 	}
 	writeAP(w, http.StatusOK, out)
@@ -332,21 +339,8 @@ func (b *Bridge) proxied(h http.Handler) http.Handler {
 }
 
 func (b *Bridge) fromTrustedProxy(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return false
-	}
-	ip = ip.Unmap()
-	for _, p := range b.cfg.TrustedProxies {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	return err == nil && inPrefixes(ap.Addr().Unmap(), b.cfg.TrustedProxies)
 }
 
 // decodeJSON is json.Unmarshal into v, for the few places that read our own

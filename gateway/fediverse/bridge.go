@@ -82,9 +82,35 @@ type Config struct {
 	// PollInterval is how often the bridge looks for new local activities
 	// besides being kicked; 0 = one second.
 	PollInterval time.Duration
-	// InboxRate is how many inbox POSTs per second one remote host may make
-	// (bursts of ten times that); 0 = 20.
+	// InboxRate is how many inbox POSTs per second one remote server (the
+	// host of the verified signing actor) may make, in bursts of ten times
+	// that; 0 = 20.
 	InboxRate float64
+	// InboxIPRate is how many requests that need a signature verified
+	// (inbox POSTs, and signed GETs under AuthorizedFetch) one client
+	// address may make per second before it is verified, in bursts of ten
+	// times that; an IPv6 client counts by its /64. Over it, the request
+	// is answered 429 before any key is fetched. 0 = InboxRate.
+	InboxIPRate float64
+	// RateLimitEntries bounds how many client addresses, and how many
+	// remote servers, the rate limits track each; the least recently seen
+	// is forgotten first. 0 = 10000.
+	RateLimitEntries int
+	// MaxKeyFetches bounds the fetches of signing keys under way at once;
+	// a request whose key waits too long for one is answered 503. 0 = 8.
+	MaxKeyFetches int
+	// KeyFailureTTL is how long a key that could not be fetched is not
+	// fetched again (requests signed with it are refused at once); 0 = 5
+	// minutes.
+	KeyFailureTTL time.Duration
+	// KeyFailureEntries bounds how many such failures are remembered;
+	// 0 = 10000.
+	KeyFailureEntries int
+	// KeyRefreshMinAge is how old a cached key must be before a signature
+	// that does not verify with it makes the bridge fetch it again (the
+	// key may have been rotated); younger, the signature is refused
+	// without a fetch. 0 = 5 minutes.
+	KeyRefreshMinAge time.Duration
 	// MaxInboxBytes bounds an inbox POST's body; 0 = 256 KiB.
 	MaxInboxBytes int64
 	// KeyBits is the size of the RSA keys made for bridged actors; 0 = 2048.
@@ -95,14 +121,17 @@ type Config struct {
 
 // Bridge is the ActivityPub side of a node.
 type Bridge struct {
-	cfg   Config
-	node  Node
-	db    *store
-	log   *slog.Logger
-	base  *url.URL
-	host  string // host[:port] of the public URL, the WebFinger domain
-	limit *hostLimiter
-	kick  chan struct{}
+	cfg  Config
+	node Node
+	db   *store
+	log  *slog.Logger
+	base *url.URL
+	host string // host[:port] of the public URL, the WebFinger domain
+	kick chan struct{}
+
+	clientLimit *limiter    // before authentication, by client address
+	serverLimit *limiter    // after it, by the signing actor's host
+	keyFetch    *keyFetches // bounds the key fetches signed requests cause
 
 	keyMu sync.Mutex // serialises first-use key generation
 	keys  map[string]*rsa.PrivateKey
@@ -120,6 +149,8 @@ type Bridge struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	started bool
+	goMu    sync.Mutex // orders goBackground's wg.Add before Close's wg.Wait
+	closing bool
 }
 
 // New opens the bridge's state; Start begins following the node's log.
@@ -146,13 +177,43 @@ func New(cfg Config, n Node) (*Bridge, error) {
 	if cfg.KeyBits == 0 {
 		cfg.KeyBits = 2048
 	}
+	if cfg.InboxIPRate <= 0 {
+		cfg.InboxIPRate = cfg.InboxRate
+	}
+	if cfg.RateLimitEntries <= 0 {
+		cfg.RateLimitEntries = 10000
+	}
+	if cfg.MaxKeyFetches <= 0 {
+		cfg.MaxKeyFetches = 8
+	}
+	if cfg.KeyFailureTTL <= 0 {
+		cfg.KeyFailureTTL = 5 * time.Minute
+	}
+	if cfg.KeyFailureEntries <= 0 {
+		cfg.KeyFailureEntries = 10000
+	}
+	if cfg.KeyRefreshMinAge <= 0 {
+		cfg.KeyRefreshMinAge = 5 * time.Minute
+	}
+	clientLimit, err := newLimiter(cfg.InboxIPRate, 10*cfg.InboxIPRate, cfg.RateLimitEntries)
+	if err != nil {
+		return nil, fmt.Errorf("fediverse: %w", err)
+	}
+	serverLimit, err := newLimiter(cfg.InboxRate, 10*cfg.InboxRate, cfg.RateLimitEntries)
+	if err != nil {
+		return nil, fmt.Errorf("fediverse: %w", err)
+	}
+	keyFetch, err := newKeyFetches(cfg.MaxKeyFetches, cfg.KeyFailureEntries, cfg.KeyFailureTTL)
+	if err != nil {
+		return nil, fmt.Errorf("fediverse: %w", err)
+	}
 	db, err := openStore(cfg.DBPath)
 	if err != nil {
 		return nil, fmt.Errorf("fediverse: %w", err)
 	}
 	b := &Bridge{
 		cfg: cfg, node: n, db: db, log: cfg.Logger.With("component", "fediverse"),
-		base: u, host: u.Host, limit: newHostLimiter(cfg.InboxRate, 10*cfg.InboxRate),
+		base: u, host: u.Host, clientLimit: clientLimit, serverLimit: serverLimit, keyFetch: keyFetch,
 		kick: make(chan struct{}, 1), keys: map[string]*rsa.PrivateKey{},
 		sanitize: mastodonPolicy(), repliesSem: make(chan struct{}, 4),
 	}
@@ -168,8 +229,24 @@ func (b *Bridge) Start() {
 		return
 	}
 	b.started = true
+	b.goBackground(b.outboxLoop)
+}
+
+// goBackground runs f in a goroutine owned by the bridge: f's context is
+// the bridge's lifetime, and Close waits for f to return. After Close it
+// does nothing and reports false.
+func (b *Bridge) goBackground(f func(ctx context.Context)) bool {
+	b.goMu.Lock()
+	defer b.goMu.Unlock()
+	if b.closing {
+		return false
+	}
 	b.wg.Add(1)
-	go b.outboxLoop(b.ctx)
+	go func() {
+		defer b.wg.Done()
+		f(b.ctx)
+	}()
+	return true
 }
 
 // Kick makes the outbox loop look for new local activities now; it never
@@ -184,6 +261,9 @@ func (b *Bridge) Kick() {
 // Close stops the loop and closes the bridge's state. Deliveries already
 // handed to the queue stay there.
 func (b *Bridge) Close() error {
+	b.goMu.Lock()
+	b.closing = true
+	b.goMu.Unlock()
 	b.cancel()
 	b.wg.Wait()
 	return b.db.Close()

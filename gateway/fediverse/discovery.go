@@ -130,7 +130,9 @@ func (b *Bridge) serveNodeInfo(w http.ResponseWriter, r *http.Request) {
 func writeJSONType(w http.ResponseWriter, typ string, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
-		http.Error(w, "encode: "+err.Error(), http.StatusInternalServerError)
+		// Only a bug of ours makes a document unencodable; the error names
+		// our types, not the caller's mistake.
+		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", typ)
@@ -138,8 +140,11 @@ func writeJSONType(w http.ResponseWriter, typ string, status int, v any) {
 	_, _ = w.Write(body)
 }
 
+// notFound answers 404 for what is not here, including a path that names
+// nothing that could be (an ID that is not a CID); anything else is the
+// node's failure.
 func (b *Bridge) notFound(w http.ResponseWriter, err error) {
-	if node.KindOf(err) == node.KindNotFound {
+	if k := node.KindOf(err); k == node.KindNotFound || k == node.KindInvalid {
 		http.Error(w, "not found", http.StatusNotFound)
 		return
 	}

@@ -45,6 +45,13 @@ func TestDiscoveryAndActorsAsMastodonLooksThemUp(t *testing.T) {
 			}
 		}
 	})
+	t.Run("documents that cannot exist are 404, not errors", func(t *testing.T) {
+		for _, path := range []string{"/ap/activities/notacid", "/ap/activities/notacid/1b12", "/ap/resources/notacid", "/ap/out/notacid", "/ap/users/nobody"} {
+			if st, _, body := getDoc(t, s, s.url+path, ""); st != 404 {
+				t.Errorf("%s: %d %s", path, st, body)
+			}
+		}
+	})
 	t.Run("host-meta points at webfinger", func(t *testing.T) {
 		st, _, body := getDoc(t, s, s.url+"/.well-known/host-meta", "")
 		if st != 200 || !strings.Contains(string(body), s.url+"/.well-known/webfinger?resource={uri}") {

@@ -16,6 +16,21 @@
 // A locked actor (SetLocked) answers manuallyApprovesFollowers: true and
 // keeps each Follow as a request until Approve or Reject.
 //
+// Whoever sends a signed request chooses the key URL the bridge fetches
+// to verify it, so that is bounded: requests are rate-limited by client
+// address (an IPv6 /64; X-Forwarded-For only from TrustedProxies) before
+// any key is fetched, and by the verified actor's server after; a key
+// that could not be fetched is not fetched again for a while, a bad
+// signature refetches a key only once it is old enough, and only a few
+// fetches run at once. Signature errors tell the sender what was wrong
+// with its request, never why a key could not be fetched.
+//
+// What the fediverse says of a note is believed only from the note's
+// host: a note is stored when its author delivers it signed, or when it
+// is fetched by its ID from the ID's host (the notes embedded in a
+// replies collection are only pointers to fetch). Only its author changes
+// or deletes it.
+//
 // Its state — RSA keys, locks, collection usernames, remote actors,
 // remote followers and follows,
 // inbox de-duplication, and the comments, likes and boosts received from

@@ -35,6 +35,7 @@ type fakeServer struct {
 	mu       sync.Mutex
 	received []received
 	docs     map[string]obj // served at /docs/…
+	hits     map[string]int // requests by "METHOD path"
 	// keyPath, when set, names keys as GoToSocial does: a key document at
 	// ACTOR+keyPath (e.g. "/main-key") rather than ACTOR#main-key.
 	keyPath string
@@ -53,7 +54,7 @@ type received struct {
 
 func newFakeServer(tb testing.TB, software string, users ...string) *fakeServer {
 	tb.Helper()
-	f := &fakeServer{t: tb, software: software, keys: map[string]*rsa.PrivateKey{}, docs: map[string]obj{}}
+	f := &fakeServer{t: tb, software: software, keys: map[string]*rsa.PrivateKey{}, docs: map[string]obj{}, hits: map[string]int{}}
 	for _, u := range users {
 		k, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
@@ -70,7 +71,7 @@ func newFakeServer(tb testing.TB, software string, users ...string) *fakeServer 
 	})
 	mux.HandleFunc("GET /users/{name}", func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("name")
-		k, ok := f.keys[name]
+		k, ok := f.key(name)
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -84,7 +85,7 @@ func newFakeServer(tb testing.TB, software string, users ...string) *fakeServer 
 		})
 	})
 	mux.HandleFunc("GET /users/{name}/main-key", func(w http.ResponseWriter, r *http.Request) {
-		k, ok := f.keys[r.PathValue("name")]
+		k, ok := f.key(r.PathValue("name"))
 		if !ok || f.keyPath == "" {
 			http.NotFound(w, r)
 			return
@@ -94,6 +95,10 @@ func newFakeServer(tb testing.TB, software string, users ...string) *fakeServer 
 	})
 	mux.HandleFunc("GET /notes/{n}", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONType(w, apType, 200, obj{"id": f.url + r.URL.Path, "type": "Note", "attributedTo": f.actor(strings.Split(r.PathValue("n"), "-")[0]), "content": "<p>hi</p>"})
+	})
+	// An open redirect, as many servers have one somewhere.
+	mux.HandleFunc("GET /go", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
 	})
 	mux.HandleFunc("GET /docs/", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
@@ -127,7 +132,12 @@ func newFakeServer(tb testing.TB, software string, users ...string) *fakeServer 
 	}
 	mux.HandleFunc("POST /inbox", record)
 	mux.HandleFunc("POST /users/{name}/inbox", record)
-	f.srv = httptest.NewTLSServer(mux)
+	f.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.hits[r.Method+" "+r.URL.Path]++
+		f.mu.Unlock()
+		mux.ServeHTTP(w, r)
+	}))
 	f.url = f.srv.URL
 	tb.Cleanup(f.srv.Close)
 	return f
@@ -141,6 +151,39 @@ func (f *fakeServer) keyID(name string) string {
 		return f.actor(name) + f.keyPath
 	}
 	return f.actor(name) + "#main-key"
+}
+
+// key is a user's current private key.
+func (f *fakeServer) key(name string) (*rsa.PrivateKey, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k, ok := f.keys[name]
+	return k, ok
+}
+
+// setKey gives a user another key, as an account whose key was rotated.
+func (f *fakeServer) setKey(name string, k *rsa.PrivateKey) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.keys[name] = k
+}
+
+// publicKeyPEM is the PEM of a user's current public key.
+func (f *fakeServer) publicKeyPEM(tb testing.TB, name string) string {
+	tb.Helper()
+	k, _ := f.key(name)
+	pub, err := httpsig.PublicKeyPEM(&k.PublicKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pub
+}
+
+// gets is how many GETs of path the server answered.
+func (f *fakeServer) gets(path string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hits["GET "+path]
 }
 
 // serve publishes doc at f.url+path (path under /docs/) and returns its URL.
@@ -184,11 +227,12 @@ func (f *fakeServer) post(tb testing.TB, inbox, user string, act obj, edit func(
 	body, _ := json.Marshal(act)
 	req, _ := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
 	req.Header.Set("Content-Type", apType)
+	key, _ := f.key(user)
 	switch {
 	case user != "" && f.independent:
-		peerSign(tb, req, body, f.keyID(user), f.keys[user])
+		peerSign(tb, req, body, f.keyID(user), key)
 	case user != "":
-		if err := httpsig.Sign(req, body, f.keyID(user), f.keys[user], time.Now()); err != nil {
+		if err := httpsig.Sign(req, body, f.keyID(user), key, time.Now()); err != nil {
 			tb.Fatal(err)
 		}
 	}

@@ -2,11 +2,11 @@ package fediverse
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -49,6 +49,12 @@ var errRetry = errors.New("temporary failure")
 // serveInbox is the personal and the shared inbox.
 func (b *Bridge) serveInbox(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	// Before anything else, and before any key is fetched: the sender
+	// chooses the keyId, but not the address it connects from.
+	if !b.clientLimit.allow(clientKey(r, b.cfg.TrustedProxies)) {
+		tooMany(w, "too many requests from your address")
+		return
+	}
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || !(mt == apType || (mt == "application/ld+json" && strings.Contains(params["profile"], "activitystreams"))) {
 		http.Error(w, "Content-Type: want application/activity+json or application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"", http.StatusUnsupportedMediaType)
@@ -60,18 +66,18 @@ func (b *Bridge) serveInbox(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !b.limit.allow(senderHost(r)) {
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "too many requests from your server", http.StatusTooManyRequests)
-		return
-	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, b.cfg.MaxInboxBytes))
 	if err != nil {
-		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		} else {
+			http.Error(w, "could not read the body", http.StatusBadRequest)
+		}
 		return
 	}
 	key, err := b.verify(ctx, r, body)
-	if err != nil && errors.Is(err, httpsig.ErrKeyUnavailable) && deletesItself(body) {
+	if err != nil && keyGone(err) && deletesItself(body) {
 		// A deleted account's key is gone with it (410), yet Mastodon
 		// sends its Delete to every server that knew it. Unverifiable, it
 		// changes nothing here (followers whose inbox is gone are dropped
@@ -81,8 +87,11 @@ func (b *Bridge) serveInbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		b.log.Debug("inbox: signature refused", "err", err)
-		b.sigError(w, err)
+		b.sigError(w, r, err)
+		return
+	}
+	if !b.serverLimit.allow(hostOf(key.Owner)) {
+		tooMany(w, "too many requests from your server")
 		return
 	}
 	if st, msg := b.receive(ctx, body, key.Owner); st != http.StatusAccepted {
@@ -90,6 +99,20 @@ func (b *Bridge) serveInbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
+}
+
+func tooMany(w http.ResponseWriter, msg string) {
+	w.Header().Set("Retry-After", "1")
+	http.Error(w, msg, http.StatusTooManyRequests)
+}
+
+// hostOf is the lower-cased host[:port] of a URL, "" if it has none.
+func hostOf(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(p.Host)
 }
 
 // receive applies a verified inbox POST whose signing key belongs to
@@ -146,24 +169,34 @@ func (b *Bridge) verify(ctx context.Context, r *http.Request, body []byte) (http
 	return b.verifier.Verify(ctx, r, body)
 }
 
-func (b *Bridge) sigError(w http.ResponseWriter, err error) {
-	st := httpsig.Status(err)
-	if st == http.StatusInternalServerError {
-		st = http.StatusUnauthorized // a key we could not fetch or read
-	}
-	http.Error(w, "HTTP signature: "+err.Error(), st)
+// keyGone reports whether a verification failed because the key could not
+// be had from its server (not because the bridge was busy or its own
+// storage failed).
+func keyGone(err error) bool {
+	return errors.Is(err, httpsig.ErrKeyUnavailable) && !errors.Is(err, errKeyFetchBusy) && !errors.Is(err, errRetry)
 }
 
-// senderHost is what inbox rate limits count by: the host of the signing
-// key, or the client's address for unsigned requests.
-func senderHost(r *http.Request) string {
-	if p, err := httpsig.ParseSignature(r.Header.Get("Signature")); err == nil {
-		if u, err := url.Parse(p.KeyID); err == nil && u.Host != "" {
-			return strings.ToLower(u.Host)
-		}
+// sigError answers a request whose signature was refused. The sender is
+// told what was wrong with its request, never why a key could not be
+// fetched (the dial error of a keyId pointing at a closed port would make
+// the inbox a port scanner): that is for the debug log.
+func (b *Bridge) sigError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, errRetry):
+		b.internal(w, err)
+		return
+	case errors.Is(err, errKeyFetchBusy):
+		b.log.Debug("signature not verified: every key fetch is busy", "path", r.URL.Path)
+		w.Header().Set("Retry-After", "30")
+		http.Error(w, "busy: try again later", http.StatusServiceUnavailable)
+		return
 	}
-	host, _, _ := net.SplitHostPort(r.RemoteAddr)
-	return host
+	b.log.Debug("signature refused", "path", r.URL.Path, "client", clientIP(r, b.cfg.TrustedProxies), "err", err)
+	st := httpsig.Status(err)
+	if st == http.StatusInternalServerError {
+		st = http.StatusUnauthorized
+	}
+	http.Error(w, "HTTP signature: "+httpsig.Message(err), st)
 }
 
 func retry(err error) error {
@@ -187,7 +220,7 @@ func (b *Bridge) handle(ctx context.Context, doc obj, actor string) error {
 		if note == nil {
 			return errors.New("Create without an embedded object")
 		}
-		return b.onNote(ctx, note, actor, false)
+		return b.onNote(ctx, note, actor, false, signedByAuthor)
 	case "Update":
 		o := object(doc["object"])
 		if o == nil {
@@ -197,7 +230,7 @@ func (b *Bridge) handle(ctx context.Context, doc obj, actor string) error {
 			_, err := b.fetchActor(ctx, actor, nil)
 			return err
 		}
-		return b.onNote(ctx, o, actor, true)
+		return b.onNote(ctx, o, actor, true, signedByAuthor)
 	case "Like":
 		return b.onReaction(ctx, doc, actor, KindLike)
 	case "Announce":
@@ -288,29 +321,53 @@ func (b *Bridge) onUndo(ctx context.Context, doc obj, actor string) error {
 	return retry(err)
 }
 
-// onNote records a Note: a reply to one of our resources (or to a
-// comment on one) becomes a comment; a post of an actor a local actor
-// follows goes to the timeline. With update, it replaces the content of a
-// note the same actor sent before.
-func (b *Bridge) onNote(ctx context.Context, note obj, actor string, update bool) error {
+// noteSource is how the bridge knows that a note is what its author
+// wrote. A note's authority is its ID's host: nothing else may create or
+// change the row under its ID.
+type noteSource int
+
+const (
+	// signedByAuthor: in an activity delivered to an inbox, signed by the
+	// note's attributedTo actor, on the note's host.
+	signedByAuthor noteSource = iota
+	// fetchedFromOrigin: dereferenced by its ID from the ID's host.
+	fetchedFromOrigin
+)
+
+// onNote records a Note by actor, its verified author: a reply to one of
+// our resources (or to a comment on one) becomes a comment; a post of an
+// actor a local actor follows goes to the timeline. With update, it
+// replaces the content of the note actor sent before.
+//
+// A row under the note's ID already stored for another actor is settled
+// by the ID's host: a signed note then dereferences the ID, and what is
+// fetched from its host replaces the row (or, if it no longer replies to
+// us, removes it).
+func (b *Bridge) onNote(ctx context.Context, note obj, actor string, update bool, src noteSource) error {
 	if !hasType(note, "Note", "Article", "Page", "Question") {
 		return fmt.Errorf("object of type %q ignored", firstType(note))
 	}
 	id := ref(note["id"])
-	if id == "" || !sameHost(id, actor) || ref(note["attributedTo"]) != actor {
+	if id == "" || len(id) > 2048 || !sameHost(id, actor) || ref(note["attributedTo"]) != actor {
 		return errors.New("note not attributed to the sender, or not on its host")
 	}
 	content := clip(b.sanitize.Sanitize(clip(str(note, "content"), 64<<10)), 32<<10)
 	published := parseTime(str(note, "published"))
-	if update {
-		res, err := b.db.db.ExecContext(ctx, `UPDATE interactions SET content = ?, updated = ? WHERE id = ? AND actor = ?`,
+	var stored string // the actor of the row under this ID
+	switch err := b.db.db.QueryRowContext(ctx, `SELECT actor FROM interactions WHERE id = ?`, id).Scan(&stored); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return retry(err)
+	case stored != actor && src == signedByAuthor:
+		// Two claims on one ID: ask its host.
+		return b.dereferenceNote(ctx, id, "")
+	case stored == actor && src == signedByAuthor:
+		if !update {
+			return nil // a repeated Create
+		}
+		_, err := b.db.db.ExecContext(ctx, `UPDATE interactions SET content = ?, updated = ? WHERE id = ? AND actor = ?`,
 			content, now(), id, actor)
-		if err != nil {
-			return retry(err)
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			return nil
-		}
+		return retry(err)
 	}
 	kind, object := "", ""
 	reply := ref(note["inReplyTo"])
@@ -329,17 +386,54 @@ func (b *Bridge) onNote(ctx context.Context, note obj, actor string, update bool
 		kind, object = KindPost, reply
 	}
 	if kind == "" {
+		if stored != "" && stored != actor {
+			// What the ID's host serves contradicts the stored row.
+			_, err := b.db.db.ExecContext(ctx, `DELETE FROM interactions WHERE id = ? AND actor = ?`, id, stored)
+			return retry(err)
+		}
 		return errors.New("note neither replies to us nor comes from an actor we follow")
 	}
-	_, err := b.db.db.ExecContext(ctx, `INSERT OR IGNORE INTO interactions (id, kind, actor, object, content, url, published) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		id, kind, actor, object, content, clip(ref(note["url"]), 2048), published.UTC().Format(time.RFC3339Nano))
-	if err != nil {
+	// Signed, the note is new here (or another delivery of it just won
+	// the race); fetched from its host, it replaces whatever the row held,
+	// and counts as an edit if its author's content changed.
+	q := `INSERT OR IGNORE INTO interactions (id, kind, actor, object, content, url, published) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	args := []any{id, kind, actor, object, content, clip(ref(note["url"]), 2048), published.UTC().Format(time.RFC3339Nano)}
+	if src == fetchedFromOrigin {
+		q = `INSERT INTO interactions (id, kind, actor, object, content, url, published) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, actor = excluded.actor, object = excluded.object,
+			content = excluded.content, url = excluded.url, published = excluded.published,
+			updated = CASE WHEN interactions.actor != excluded.actor THEN ''
+				WHEN interactions.content != excluded.content THEN ? ELSE interactions.updated END`
+		args = append(args, now())
+	}
+	if _, err := b.db.db.ExecContext(ctx, q, args...); err != nil {
 		return retry(err)
 	}
 	if kind == KindComment {
-		b.fetchReplies(note, object)
+		b.fetchReplies(note)
 	}
 	return nil
+}
+
+// dereferenceNote fetches a note by its ID from the ID's host and stores
+// it as that host serves it, for its attributedTo actor (which must be
+// wantAuthor, when given).
+func (b *Bridge) dereferenceNote(ctx context.Context, id, wantAuthor string) error {
+	doc, err := b.getJSON(ctx, id)
+	if err != nil {
+		return fmt.Errorf("fetch note: %w", err)
+	}
+	if got := ref(doc["id"]); got != id {
+		return fmt.Errorf("note %s: its host serves %q", id, clip(got, 200))
+	}
+	author := ref(doc["attributedTo"])
+	if author == "" || !sameHost(author, id) {
+		return fmt.Errorf("note %s: no author on its host", id)
+	}
+	if wantAuthor != "" && author != wantAuthor {
+		return fmt.Errorf("note %s: by %s, not %s", id, clip(author, 200), clip(wantAuthor, 200))
+	}
+	return b.onNote(ctx, doc, author, false, fetchedFromOrigin)
 }
 
 func parseTime(s string) time.Time {
@@ -455,11 +549,14 @@ func (b *Bridge) Followers(ctx context.Context, username string) ([]RemoteActor,
 }
 
 // fetchReplies reads the replies collection of a remote comment, since
-// replies in its thread are not always addressed to us. It runs in the
-// background, owned by the bridge; it reads the first page only.
-func (b *Bridge) fetchReplies(note obj, resourceID string) {
-	replies := note["replies"]
-	if replies == nil || b.ctx.Err() != nil {
+// replies in its thread are not always addressed to us. The collection is
+// read from the comment's host; each note in it is the collection's word,
+// not its author's, so it is dereferenced from its own host and stored as
+// fetched, or not at all. It runs in the background, owned by the bridge;
+// it reads the first page only.
+func (b *Bridge) fetchReplies(note obj) {
+	replies, noteID := note["replies"], ref(note["id"])
+	if replies == nil {
 		return
 	}
 	select {
@@ -467,50 +564,66 @@ func (b *Bridge) fetchReplies(note obj, resourceID string) {
 	default:
 		return // busy: skip rather than queue without bound
 	}
-	b.wg.Add(1)
-	go func() {
-		defer b.wg.Done()
+	started := b.goBackground(func(ctx context.Context) {
 		defer func() { <-b.repliesSem }()
-		ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		coll := object(replies)
-		var err error
-		if coll == nil {
-			if coll, err = b.getJSON(ctx, ref(replies)); err != nil {
-				return
+		// get reads a part of the collection, embedded or from the note's host.
+		get := func(v any) obj {
+			if o := object(v); o != nil {
+				return o
 			}
+			u := ref(v)
+			if u == "" || !sameHost(u, noteID) {
+				return nil
+			}
+			o, err := b.getJSON(ctx, u)
+			if err != nil {
+				b.log.Debug("replies collection not read", "note", noteID, "err", err)
+			}
+			return o
 		}
-		page := coll
-		if first := coll["first"]; first != nil {
-			if page = object(first); page == nil {
-				if page, err = b.getJSON(ctx, ref(first)); err != nil {
-					return
-				}
+		page := get(replies)
+		if page == nil {
+			return
+		}
+		if first := page["first"]; first != nil {
+			if page = get(first); page == nil {
+				return
 			}
 		}
 		items := append(refsOrObjects(page["items"]), refsOrObjects(page["orderedItems"])...)
 		for i, it := range items {
-			if i == 20 {
+			if i == 20 || ctx.Err() != nil {
 				break
 			}
-			n := object(it)
-			if n == nil {
-				if n, err = b.getJSON(ctx, ref(it)); err != nil {
+			id, author := ref(it), ""
+			if n := object(it); n != nil {
+				// The embedded copy only names the note and its author.
+				if author = ref(n["attributedTo"]); author == "" || !sameHost(id, author) {
 					continue
 				}
 			}
-			author := ref(n["attributedTo"])
-			if author == "" || !sameHost(ref(n["id"]), author) {
+			if checkURL(id) != nil || b.knownNote(ctx, id, author) {
 				continue
 			}
-			var have int
-			_ = b.db.db.QueryRowContext(ctx, `SELECT count(*) FROM interactions WHERE id = ?`, ref(n["id"])).Scan(&have)
-			if have > 0 {
-				continue
+			if err := b.dereferenceNote(ctx, id, author); err != nil {
+				b.log.Debug("reply in a replies collection dropped", "note", noteID, "reply", id, "err", err)
 			}
-			_ = b.onNote(ctx, n, author, false)
 		}
-	}()
+	})
+	if !started {
+		<-b.repliesSem
+	}
+}
+
+// knownNote reports whether a note is stored, for author if given.
+func (b *Bridge) knownNote(ctx context.Context, id, author string) bool {
+	var stored string
+	if err := b.db.db.QueryRowContext(ctx, `SELECT actor FROM interactions WHERE id = ?`, id).Scan(&stored); err != nil {
+		return false
+	}
+	return author == "" || stored == author
 }
 
 func refsOrObjects(v any) []any {

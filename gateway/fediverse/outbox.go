@@ -22,7 +22,6 @@ const cursorKey = "outbox_cursor"
 // after the deliveries are durable, so a crash delivers an activity twice
 // at worst (receivers de-duplicate by ID), never not at all.
 func (b *Bridge) outboxLoop(ctx context.Context) {
-	defer b.wg.Done()
 	t := time.NewTicker(b.cfg.PollInterval)
 	defer t.Stop()
 	var pruned time.Time

@@ -24,7 +24,10 @@ const remoteTTL = 24 * time.Hour
 var _ httpsig.KeyFetcher = (*Bridge)(nil)
 
 // getJSON fetches an ActivityStreams document with a GET signed by the
-// instance actor, so that servers in secure mode answer it.
+// instance actor, so that servers in secure mode answer it. It refuses a
+// document that a redirect fetched from another host: what is said of an
+// ID is believed only from the ID's own host, and an open redirect there
+// must not make another server's document pass for it.
 func (b *Bridge) getJSON(ctx context.Context, u string) (obj, error) {
 	if err := checkURL(u); err != nil {
 		return nil, err
@@ -41,15 +44,20 @@ func (b *Bridge) getJSON(ctx context.Context, u string) (obj, error) {
 	if err := httpsig.Sign(req, nil, keyIDOf(b.instanceURL()), key, time.Now()); err != nil {
 		return nil, err
 	}
-	return b.do(req)
+	return b.do(req, true)
 }
 
-func (b *Bridge) do(req *http.Request) (obj, error) {
+// do makes a GET and parses the JSON object it answers; with sameHost, a
+// redirect to another host is an error.
+func (b *Bridge) do(req *http.Request, sameHost bool) (obj, error) {
 	resp, err := b.cfg.Client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", req.URL, err)
 	}
 	defer resp.Body.Close()
+	if sameHost && resp.Request != nil && !strings.EqualFold(resp.Request.URL.Host, req.URL.Host) {
+		return nil, fmt.Errorf("GET %s: redirected to another host, %s", req.URL, resp.Request.URL.Host)
+	}
 	if resp.StatusCode == http.StatusGone {
 		return nil, fmt.Errorf("GET %s: %w", req.URL, errGone)
 	}
@@ -80,18 +88,42 @@ func sameHost(a, b string) bool {
 }
 
 // FetchKey finds the public key a keyId names, for the signature verifier:
-// from the cache unless refresh, else by fetching the document the key ID
-// points to (an actor, or a key document naming its owner).
+// from the cache while it is fresh, else by fetching the document the key
+// ID points to (an actor, or a key document naming its owner). With
+// refresh (a signature did not verify with the cached key) it fetches
+// again only if the cached key is older than KeyRefreshMinAge. Fetches
+// are bounded as keyFetches says.
 func (b *Bridge) FetchKey(ctx context.Context, keyID string, refresh bool) (httpsig.PublicKey, error) {
-	if !refresh {
-		if a, err := b.db.remoteByKey(ctx, keyID); err == nil && time.Since(a.Fetched) < remoteTTL && a.KeyPEM != "" {
-			return publicKeyOf(a)
-		}
+	a, err := b.db.remoteByKey(ctx, keyID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return httpsig.PublicKey{}, retry(fmt.Errorf("key %s: %w", keyID, err))
+	case a.KeyPEM == "":
+	case !refresh && time.Since(a.Fetched) < remoteTTL:
+		return publicKeyOf(a)
+	case refresh && time.Since(a.Fetched) < b.cfg.KeyRefreshMinAge:
+		// Fetched moments ago: a signature that does not verify with it
+		// was not made with a key rotated since.
+		return publicKeyOf(a)
 	}
-	docURL, _, _ := strings.Cut(keyID, "#")
+	a, err = b.keyFetch.fetch(ctx, b.ctx, keyID, b.fetchKeyOwner)
+	if err != nil {
+		return httpsig.PublicKey{}, fmt.Errorf("key %s: %w", keyID, err)
+	}
+	if a.KeyID != keyID && a.ID != keyID {
+		b.keyFetch.fail(keyID)
+		return httpsig.PublicKey{}, fmt.Errorf("key %s: the actor %s publishes key %q instead", keyID, a.ID, a.KeyID)
+	}
+	return publicKeyOf(a)
+}
+
+// fetchKeyOwner fetches the actor that a key document (or actor document)
+// at docURL belongs to, and caches it.
+func (b *Bridge) fetchKeyOwner(ctx context.Context, docURL string) (RemoteActor, error) {
 	doc, err := b.getJSON(ctx, docURL)
 	if err != nil {
-		return httpsig.PublicKey{}, err
+		return RemoteActor{}, err
 	}
 	actorURL := ref(doc["id"])
 	if _, isKey := doc["publicKeyPem"]; isKey {
@@ -99,21 +131,14 @@ func (b *Bridge) FetchKey(ctx context.Context, keyID string, refresh bool) (http
 		actorURL = ref(doc["owner"])
 	}
 	if actorURL == "" || !sameHost(actorURL, docURL) {
-		return httpsig.PublicKey{}, fmt.Errorf("key %s: no owner on its own host", keyID)
+		return RemoteActor{}, fmt.Errorf("key document %s: no owner on its own host", docURL)
 	}
 	if actorURL != docURL {
 		// A key document or an actor stub (GoToSocial serves one at its
 		// key URL): read the whole actor.
 		doc = nil
 	}
-	a, err := b.fetchActor(ctx, actorURL, doc)
-	if err != nil {
-		return httpsig.PublicKey{}, err
-	}
-	if a.KeyID != keyID && a.ID != keyID {
-		return httpsig.PublicKey{}, fmt.Errorf("key %s: the actor %s publishes key %s instead", keyID, a.ID, a.KeyID)
-	}
-	return publicKeyOf(a)
+	return b.fetchActor(ctx, actorURL, doc)
 }
 
 func publicKeyOf(a RemoteActor) (httpsig.PublicKey, error) {
@@ -239,7 +264,7 @@ func (b *Bridge) getPlain(ctx context.Context, u string) (obj, error) {
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json, application/jrd+json")
-	return b.do(req)
+	return b.do(req, false)
 }
 
 // Resolve finds a fediverse actor by handle (@name@host or name@host,

@@ -15,10 +15,14 @@
 // the body's SHA-256; the creation time at most an hour in the future and
 // the signature expired at most an hour ago (a signature without
 // (expires) expires five minutes after it was made, as in Mastodon). A
-// key that fails to verify is fetched once more, bypassing caches, so a
-// rotated key is picked up. The caller checks that the returned key's
-// Owner is the actor of the activity.
+// key that fails to verify is asked for once more with refresh, so that a
+// rotated key is picked up; the KeyFetcher refetches it only if its copy
+// is old enough, so forged signatures cannot make it fetch at will. The
+// caller checks that the returned key's Owner is the actor of the
+// activity.
 //
 // Failures are reported with the sentinel errors of this package, which
-// callers test with errors.Is to choose a status (see Status).
+// callers test with errors.Is to choose a status (see Status) and turn
+// into a message safe to send back (see Message): why a key could not be
+// fetched is for the node's log only.
 package httpsig

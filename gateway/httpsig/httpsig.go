@@ -63,6 +63,28 @@ func Status(err error) int {
 	return http.StatusInternalServerError
 }
 
+// Message is what to tell the sender of a request that failed
+// verification with err: what was wrong with its request, never why a key
+// could not be fetched or refetched (a dial error would make the verifier
+// a port scanner of the networks it can reach; such causes belong in the
+// node's log). It is the error's text for the kinds that describe the
+// request itself (a malformed or expired signature, a wrong digest), and
+// a fixed sentence for the others.
+func Message(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrKeyUnavailable):
+		return "unknown key: no usable public key could be obtained for the keyId"
+	case errors.Is(err, ErrBadSignature):
+		return "signature could not be verified"
+	case errors.Is(err, ErrNoSignature), errors.Is(err, ErrMalformed), errors.Is(err, ErrAlgorithm),
+		errors.Is(err, ErrNotSigned), errors.Is(err, ErrStale), errors.Is(err, ErrDigest):
+		return err.Error()
+	}
+	return "signature could not be verified"
+}
+
 // Sign signs r for sending now with key, named keyID in the signature
 // (for a bridged actor, its URL with the #main-key fragment). It sets
 // Date and, when the request has a body (body non-nil, or method POST, PUT
@@ -139,10 +161,14 @@ type PublicKey struct {
 type KeyFetcher interface {
 	// FetchKey returns the key named by keyID: a key URL (with or without
 	// a #fragment) or an actor URL whose document holds the key. With
-	// refresh false it may answer from a cache; with refresh true it must
-	// fetch the key again (the key may have been rotated) and update the
-	// cache. The returned key's ID or Owner must equal keyID. Errors are
-	// reported to callers as ErrKeyUnavailable.
+	// refresh false it may answer from a cache; with refresh true (asked
+	// once when a signature does not verify with the cached key, which may
+	// have been rotated) it should fetch the key again and update the
+	// cache, unless the cached key was itself fetched so recently that a
+	// rotation is unlikely: then it returns the cached key, so that forged
+	// signatures cannot make it fetch on every request. The returned key's
+	// ID or Owner must equal keyID. Errors are reported to callers as
+	// ErrKeyUnavailable, wrapping the fetcher's error.
 	FetchKey(ctx context.Context, keyID string, refresh bool) (PublicKey, error)
 }
 
@@ -197,7 +223,9 @@ func NewVerifier(f KeyFetcher, opts ...VerifierOption) *Verifier {
 // Verify checks r's signature over its headers and body (the exact bytes
 // read from r.Body, which Verify does not read) and returns the key that
 // made it. The caller must check that key.Owner is the actor of the
-// activity. Errors wrap one of the Err* kinds of this package.
+// activity. Errors wrap one of the Err* kinds of this package (and, with
+// ErrKeyUnavailable, the KeyFetcher's error); answer the sender with
+// Status and Message, not with the error's text.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (PublicKey, error) {
 	vals := r.Header.Values("Signature")
 	switch len(vals) {
@@ -258,7 +286,9 @@ func (v *Verifier) fetch(ctx context.Context, keyID string, refresh bool) (Publi
 	}
 	k, err := v.keys.FetchKey(ctx, keyID, refresh)
 	if err != nil {
-		return PublicKey{}, fmt.Errorf("%w: %s: %v", ErrKeyUnavailable, keyID, err)
+		// The fetcher's error is wrapped too, so that its caller can tell
+		// its own kinds apart (a fetcher too busy to fetch, say).
+		return PublicKey{}, fmt.Errorf("%w: %s: %w", ErrKeyUnavailable, keyID, err)
 	}
 	if k.Key == nil {
 		return PublicKey{}, fmt.Errorf("%w: %s: no RSA key", ErrKeyUnavailable, keyID)

@@ -349,6 +349,63 @@ func TestRotatedKeyIsRefetchedOnce(t *testing.T) {
 	}
 }
 
+// What the fetcher says went wrong reaches the verifier's caller, for its
+// log and its own error kinds, but never the message for the sender.
+func TestFetcherErrorsAreWrappedButNotTold(t *testing.T) {
+	a, b := testKeys(t)
+	errBusy := errors.New("dial tcp 10.0.0.7:5432: connect: connection refused")
+	failing := fetcherFunc(func(context.Context, string, bool) (httpsig.PublicKey, error) { return httpsig.PublicKey{}, errBusy })
+	r := newPost(t, "{}")
+	if err := httpsig.Sign(r, []byte("{}"), actorA+"#main-key", a, now); err != nil {
+		t.Fatal(err)
+	}
+	_, err := httpsig.NewVerifier(failing, httpsig.WithClock(clock)).Verify(context.Background(), r, []byte("{}"))
+	if !errors.Is(err, httpsig.ErrKeyUnavailable) || !errors.Is(err, errBusy) {
+		t.Fatalf("err = %v, want ErrKeyUnavailable wrapping the fetcher's error", err)
+	}
+	if m := httpsig.Message(err); strings.Contains(m, "refused") || strings.Contains(m, "10.0.0.7") || strings.Contains(m, actorA) {
+		t.Fatalf("message %q tells the fetcher's error", m)
+	}
+	// A refetch that fails after a bad signature: a bad signature, no more.
+	dir := newKeyDir()
+	r = newPost(t, "{}")
+	if err := httpsig.Sign(r, []byte("{}"), actorA+"#main-key", b, now); err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	flaky := fetcherFunc(func(ctx context.Context, id string, refresh bool) (httpsig.PublicKey, error) {
+		if calls++; refresh {
+			return httpsig.PublicKey{}, errBusy
+		}
+		return dir.FetchKey(ctx, id, false)
+	})
+	_, err = httpsig.NewVerifier(flaky, httpsig.WithClock(clock)).Verify(context.Background(), r, []byte("{}"))
+	if !errors.Is(err, httpsig.ErrBadSignature) || errors.Is(err, httpsig.ErrKeyUnavailable) {
+		t.Fatalf("err = %v, want ErrBadSignature only", err)
+	}
+	if m := httpsig.Message(err); m != "signature could not be verified" {
+		t.Fatalf("message %q", m)
+	}
+}
+
+// Message tells the sender what was wrong with its request.
+func TestMessageDescribesTheRequest(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{httpsig.ErrNoSignature, "request is not signed"},
+		{fmt.Errorf("%w: expired 3h0m0s ago", httpsig.ErrStale), "signature outside the accepted time window: expired 3h0m0s ago"},
+		{fmt.Errorf("%w: digest", httpsig.ErrNotSigned), "required header not signed: digest"},
+		{errors.New("disk I/O error: /var/lib/lyceum/fediverse.db"), "signature could not be verified"},
+	} {
+		if got := httpsig.Message(tc.err); got != tc.want {
+			t.Errorf("Message(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
+
 func TestFetcherMustReturnTheNamedKey(t *testing.T) {
 	a, _ := testKeys(t)
 	// A fetcher that answers with another actor's key is not believed.
