@@ -2,6 +2,7 @@ package activity
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -268,6 +269,18 @@ type Activity struct {
 	To, CC    []string
 	Proof     *Proof
 	Extra     map[string]json.RawMessage
+}
+
+// Community names the community an activity is posted in: the first
+// did:key among its recipients (FEP-1b12 calls it the audience); "" when
+// there is none.
+func (a *Activity) Community() string {
+	for _, to := range a.To {
+		if strings.HasPrefix(to, "did:key:") {
+			return to
+		}
+	}
+	return ""
 }
 
 // Proof is a W3C Data Integrity proof (type DataIntegrityProof).

@@ -91,8 +91,11 @@ func signingInput(a *Activity, proof *Proof) ([]byte, error) {
 // a.Actor, whose @context equals the activity's, and whose signature covers
 // the canonical form of a without its proof. Errors match ErrUnsigned,
 // ErrBadSignature or ErrInvalid.
-func Verify(a *Activity) error {
-	key, sig, err := checkProof(a)
+func Verify(a *Activity) error { return (*Verifier)(nil).Verify(a) }
+
+// Verify is the package's Verify with v's key cache.
+func (v *Verifier) Verify(a *Activity) error {
+	key, sig, err := v.checkProof(a)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
@@ -108,8 +111,8 @@ func Verify(a *Activity) error {
 
 // checkProof checks everything about a's proof but the signature, and
 // validates a; it returns the actor's key and the signature.
-func checkProof(a *Activity) (*voied.ExpandedPublicKey, []byte, error) {
-	key, sig, err := proofParts(a)
+func (v *Verifier) checkProof(a *Activity) (*voied.ExpandedPublicKey, []byte, error) {
+	key, sig, err := v.proofParts(a)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -120,7 +123,7 @@ func checkProof(a *Activity) (*voied.ExpandedPublicKey, []byte, error) {
 }
 
 // proofParts is checkProof for an activity already validated (by Decode).
-func proofParts(a *Activity) (*voied.ExpandedPublicKey, []byte, error) {
+func (v *Verifier) proofParts(a *Activity) (*voied.ExpandedPublicKey, []byte, error) {
 	p := a.Proof
 	if p == nil {
 		return nil, nil, ErrUnsigned
@@ -138,7 +141,7 @@ func proofParts(a *Activity) (*voied.ExpandedPublicKey, []byte, error) {
 	if !slices.Equal(p.Context, ctx) {
 		return nil, nil, fmt.Errorf("%w: proof @context differs from the activity's", ErrBadSignature)
 	}
-	key, err := actorKey(a.Actor)
+	key, err := v.actorKey(a.Actor)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -158,11 +161,16 @@ func proofParts(a *Activity) (*voied.ExpandedPublicKey, []byte, error) {
 // Errors match those of Decode and Verify, and ErrMalformed for bytes that
 // are not canonical.
 func VerifyBlock(data []byte, opts ...DecodeOption) (*Activity, cid.Cid, error) {
+	return (*Verifier)(nil).VerifyBlock(data, opts...)
+}
+
+// VerifyBlock is the package's VerifyBlock with v's key cache.
+func (v *Verifier) VerifyBlock(data []byte, opts ...DecodeOption) (*Activity, cid.Cid, error) {
 	a, err := Decode(data, opts...) // validates a
 	if err != nil {
 		return nil, cid.Undef, err
 	}
-	key, sig, err := proofParts(a)
+	key, sig, err := v.proofParts(a)
 	if err != nil {
 		return nil, cid.Undef, fmt.Errorf("verify: %w", err)
 	}
@@ -311,7 +319,7 @@ func VerifyDocument(doc []byte) (string, error) {
 		m["@context"] = pctx
 	}
 	did, _, _ := strings.Cut(vm, "#")
-	key, err := actorKey(did)
+	key, err := (*Verifier)(nil).actorKey(did)
 	if err != nil {
 		return "", fmt.Errorf("verify document: verificationMethod: %w", err)
 	}

@@ -16,7 +16,7 @@ func TestSignedByAgreesWithStdlib(t *testing.T) {
 		t.Helper()
 		want := ed25519.Verify(pub, msg, sig)
 		got := false // an undecodable key signs nothing
-		k, err := actorKey(DIDKey(pub))
+		k, err := (*Verifier)(nil).actorKey(DIDKey(pub))
 		if err == nil {
 			got = signedBy(k, msg, sig)
 		}
@@ -78,7 +78,7 @@ func BenchmarkSignedBy(b *testing.B) {
 	msg := make([]byte, 64)
 	rand.Read(msg)
 	sig := ed25519.Sign(priv, msg)
-	k, err := actorKey(DIDKey(pub))
+	k, err := (*Verifier)(nil).actorKey(DIDKey(pub))
 	if err != nil {
 		b.Fatal(err)
 	}

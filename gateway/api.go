@@ -1,10 +1,6 @@
 package gateway
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"html/template"
 	"io"
 	"mime"
@@ -14,66 +10,61 @@ import (
 	"github.com/ipfs/boxo/files"
 	"github.com/ipfs/go-cid"
 
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
-// MaxJSONBody bounds the JSON bodies the API reads.
-const MaxJSONBody = 64 << 10
+// nodeRoutes are the calls about the node itself: identity, peers, stat.
+func (s *Server) nodeRoutes() {
+	s.manage(http.MethodGet, "/api/v1/id", s.apiID)
+	if s.svc.Swarm != nil {
+		s.manage(http.MethodPost, "/api/v1/connect", withBody(s, s.apiConnect))
+		s.manage(http.MethodGet, "/api/v1/peers", s.apiPeers)
+	}
+	if s.svc.Stat != nil {
+		s.manage(http.MethodGet, "/api/v1/stat", s.apiStat)
+	}
+}
 
-func (s *Server) routes() {
-	s.mux.HandleFunc("GET /{$}", s.home)
-	s.mux.HandleFunc("GET /api/v1/id", s.requireToken(s.apiID))
-	s.mux.HandleFunc("POST /api/v1/connect", s.requireToken(s.apiConnect))
-	s.mux.HandleFunc("GET /api/v1/peers", s.requireToken(s.apiPeers))
-	s.mux.HandleFunc("POST /api/v1/add", s.requireToken(s.apiAdd))
-	s.mux.HandleFunc("GET /api/v1/cat/{cid}", s.requireToken(s.apiCat))
-	s.mux.HandleFunc("GET /api/v1/size/{cid}", s.requireToken(s.apiSize))
-	s.mux.HandleFunc("GET /api/v1/pins", s.requireToken(s.apiPins))
-	s.mux.HandleFunc("POST /api/v1/pins/{cid}", s.requireToken(s.apiPin))
-	s.mux.HandleFunc("DELETE /api/v1/pins/{cid}", s.requireToken(s.apiUnpin))
-	s.mux.HandleFunc("POST /api/v1/gc", s.requireToken(s.apiGC))
-	s.mux.HandleFunc("GET /api/v1/car/{cid}", s.requireToken(s.apiExportCAR))
-	s.mux.HandleFunc("POST /api/v1/car", s.requireToken(s.apiImportCAR))
-	s.mux.HandleFunc("GET /api/v1/stat", s.requireToken(s.apiStat))
+// contentRoutes are the calls of the content store: add, cat, pins, gc,
+// CAR.
+func (s *Server) contentRoutes() {
+	if s.svc.Adder != nil {
+		s.manage(http.MethodPost, "/api/v1/add", s.apiAdd)
+	}
+	if s.svc.Catter != nil {
+		s.manage(http.MethodGet, "/api/v1/cat/{cid}", s.apiCat)
+		s.manage(http.MethodGet, "/api/v1/size/{cid}", s.apiSize)
+	}
+	if s.svc.Pinner != nil {
+		s.manage(http.MethodGet, "/api/v1/pins", s.apiPins)
+		s.manage(http.MethodPost, "/api/v1/pins/{cid}", s.apiPin)
+		s.manage(http.MethodDelete, "/api/v1/pins/{cid}", s.apiUnpin)
+	}
+	if s.svc.Collector != nil {
+		s.manage(http.MethodPost, "/api/v1/gc", s.apiGC)
+	}
+	if s.svc.CARs != nil {
+		s.manage(http.MethodGet, "/api/v1/car/{cid}", s.apiExportCAR)
+		s.manage(http.MethodPost, "/api/v1/car", s.apiImportCAR)
+	}
 }
 
 func (s *Server) apiID(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.network.ID())
+	writeJSON(w, http.StatusOK, s.svc.Identity.ID())
 }
 
-// ConnectRequest is the body of POST /api/v1/connect.
-type ConnectRequest struct {
-	Addr string `json:"addr"`
-}
-
-// ConnectResponse answers POST /api/v1/connect.
-type ConnectResponse struct {
-	PeerID string `json:"peer_id"`
-}
-
-func (s *Server) apiConnect(w http.ResponseWriter, r *http.Request) {
-	var req ConnectRequest
-	if err := readJSON(r, &req); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	id, err := s.network.Connect(r.Context(), req.Addr)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ConnectResponse{PeerID: id})
+func (s *Server) apiConnect(w http.ResponseWriter, r *http.Request, req api.ConnectRequest) {
+	res, err := s.svc.Swarm.Connect(r.Context(), req)
+	s.answer(w, r, res, err)
 }
 
 func (s *Server) apiPeers(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.network.Peers())
+	writeJSON(w, http.StatusOK, orEmpty(s.svc.Swarm.Peers()))
 }
 
-// AddResponse answers POST /api/v1/add.
-type AddResponse struct {
-	Name  string `json:"name"`
-	CID   string `json:"cid"`
-	Bytes int64  `json:"bytes"`
+func (s *Server) apiStat(w http.ResponseWriter, r *http.Request) {
+	st, err := s.svc.Stat.Stat(r.Context())
+	s.answer(w, r, st, err)
 }
 
 // apiAdd imports a multipart upload in the format Kubo's `ipfs add` sends
@@ -86,18 +77,18 @@ func (s *Server) apiAdd(w http.ResponseWriter, r *http.Request) {
 	}
 	mediatype, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mediatype != "multipart/form-data" && mediatype != "multipart/mixed") {
-		s.fail(w, r, &node.Error{Kind: node.KindInvalid, Msg: "add wants a multipart/form-data upload"})
+		s.fail(w, r, api.Invalidf("add wants a multipart/form-data upload"))
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes)
 	mr, err := r.MultipartReader()
 	if err != nil {
-		s.fail(w, r, &node.Error{Kind: node.KindInvalid, Msg: "add: bad multipart upload", Err: err})
+		s.fail(w, r, api.Wrap(api.KindInvalid, "add: bad multipart upload", err))
 		return
 	}
 	dir, err := files.NewFileFromPartReader(mr, mediatype)
 	if err != nil {
-		s.fail(w, r, &node.Error{Kind: node.KindInvalid, Msg: "add: bad multipart upload", Err: err})
+		s.fail(w, r, api.Wrap(api.KindInvalid, "add: bad multipart upload", err))
 		return
 	}
 	it := dir.Entries()
@@ -106,36 +97,36 @@ func (s *Server) apiAdd(w http.ResponseWriter, r *http.Request) {
 		if it.Err() != nil {
 			msg = "add: bad multipart upload: " + it.Err().Error()
 		}
-		s.fail(w, r, &node.Error{Kind: node.KindInvalid, Msg: msg})
+		s.fail(w, r, api.Invalidf("%s", msg))
 		return
 	}
 	var total int64
-	c, err := s.content.AddFiles(r.Context(), it.Name(), markUpload(it.Node()), opts, func(n int64) { total = n })
+	c, err := s.svc.Adder.Add(r.Context(), it.Name(), markUpload(it.Node()), opts, func(n int64) { total = n })
 	if err != nil {
 		s.fail(w, r, classifyUpload(err))
 		return
 	}
 	if it.Next() || it.Err() != nil {
-		s.fail(w, r, &node.Error{Kind: node.KindInvalid, Msg: "add: send one file or folder per upload"})
+		s.fail(w, r, api.Invalidf("add: send one file or folder per upload"))
 		return
 	}
-	writeJSON(w, http.StatusOK, AddResponse{Name: it.Name(), CID: c.String(), Bytes: total})
+	writeJSON(w, http.StatusOK, api.Added{Name: it.Name(), CID: c.String(), Bytes: total})
 }
 
-func addOptionsFromQuery(r *http.Request) (node.AddOptions, error) {
+func addOptionsFromQuery(r *http.Request) (api.AddOptions, error) {
 	q := r.URL.Query()
-	var o node.AddOptions
+	var o api.AddOptions
 	if v := q.Get("cid_version"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return o, &node.Error{Kind: node.KindInvalid, Msg: fmt.Sprintf("cid_version %q is not a number", v)}
+			return o, api.Invalidf("cid_version %s is not a number", api.Quote(v))
 		}
 		o.CIDVersion = n
 	}
 	if v := q.Get("raw_leaves"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return o, &node.Error{Kind: node.KindInvalid, Msg: fmt.Sprintf("raw_leaves %q is not true or false", v)}
+			return o, api.Invalidf("raw_leaves %s is not true or false", api.Quote(v))
 		}
 		o.RawLeaves = &b
 	}
@@ -147,7 +138,7 @@ func addOptionsFromQuery(r *http.Request) (node.AddOptions, error) {
 }
 
 func (s *Server) pathCID(w http.ResponseWriter, r *http.Request) (cid.Cid, bool) {
-	c, err := node.ParseCID(r.PathValue("cid"))
+	c, err := api.ParseCID(r.PathValue("cid"))
 	if err != nil {
 		s.fail(w, r, err)
 		return cid.Undef, false
@@ -160,7 +151,7 @@ func (s *Server) apiCat(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	f, size, err := s.content.Cat(r.Context(), c)
+	f, size, err := s.svc.Catter.Cat(r.Context(), c)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -173,37 +164,22 @@ func (s *Server) apiCat(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// SizeResponse answers GET /api/v1/size/{cid}.
-type SizeResponse struct {
-	CID  string `json:"cid"`
-	Size int64  `json:"size"`
-}
-
 func (s *Server) apiSize(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.pathCID(w, r)
 	if !ok {
 		return
 	}
-	size, err := s.content.Size(r.Context(), c)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, SizeResponse{CID: c.String(), Size: size})
-}
-
-// PinsResponse answers GET /api/v1/pins and the pin calls.
-type PinsResponse struct {
-	Pins []string `json:"pins"`
+	size, err := s.svc.Catter.Size(r.Context(), c)
+	s.answer(w, r, api.Size{CID: c.String(), Size: size}, err)
 }
 
 func (s *Server) apiPins(w http.ResponseWriter, r *http.Request) {
-	pins, err := s.content.Pins(r.Context())
+	pins, err := s.svc.Pinner.Pins(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	out := PinsResponse{Pins: []string{}}
+	out := api.Pins{Pins: make([]string, 0, len(pins))}
 	for _, p := range pins {
 		out.Pins = append(out.Pins, p.String())
 	}
@@ -215,11 +191,7 @@ func (s *Server) apiPin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := s.content.Pin(r.Context(), c); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, PinsResponse{Pins: []string{c.String()}})
+	s.answer(w, r, api.Pins{Pins: []string{c.String()}}, s.svc.Pinner.Pin(r.Context(), c))
 }
 
 func (s *Server) apiUnpin(w http.ResponseWriter, r *http.Request) {
@@ -227,25 +199,12 @@ func (s *Server) apiUnpin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := s.content.Unpin(r.Context(), c); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, PinsResponse{Pins: []string{c.String()}})
-}
-
-// GCResponse answers POST /api/v1/gc.
-type GCResponse struct {
-	Removed int `json:"removed"`
+	s.answer(w, r, api.Pins{Pins: []string{c.String()}}, s.svc.Pinner.Unpin(r.Context(), c))
 }
 
 func (s *Server) apiGC(w http.ResponseWriter, r *http.Request) {
-	n, err := s.content.GC(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, GCResponse{Removed: n})
+	n, err := s.svc.Collector.GC(r.Context())
+	s.answer(w, r, api.GCResult{Removed: n}, err)
 }
 
 func (s *Server) apiExportCAR(w http.ResponseWriter, r *http.Request) {
@@ -255,12 +214,14 @@ func (s *Server) apiExportCAR(w http.ResponseWriter, r *http.Request) {
 	}
 	// Check the root first, so that a missing CID is a clean 404 and not a
 	// broken stream.
-	if _, err := s.content.Size(r.Context(), c); err != nil && node.KindOf(err) == node.KindNotFound {
-		s.fail(w, r, err)
-		return
+	if s.svc.Catter != nil {
+		if _, err := s.svc.Catter.Size(r.Context(), c); err != nil && api.KindOf(err) == api.KindNotFound {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	w.Header().Set("Content-Type", "application/vnd.ipld.car; version=1")
-	if err := s.content.ExportCAR(r.Context(), c, w); err != nil {
+	if err := s.svc.CARs.ExportCAR(r.Context(), c, w); err != nil {
 		// Headers are gone: cut the stream so that the client sees a
 		// truncated CAR rather than a complete-looking one.
 		s.log.Warn("CAR export failed", "cid", c, "err", err)
@@ -269,42 +230,13 @@ func (s *Server) apiExportCAR(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiImportCAR(w http.ResponseWriter, r *http.Request) {
-	res, err := s.content.ImportCAR(r.Context(), http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes))
+	res, err := s.svc.CARs.ImportCAR(r.Context(), http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes))
 	if err != nil {
 		s.fail(w, r, classifyUpload(err))
 		return
 	}
+	res.Roots = orEmpty(res.Roots)
 	writeJSON(w, http.StatusOK, res)
-}
-
-func (s *Server) apiStat(w http.ResponseWriter, r *http.Request) {
-	st, err := s.content.Stat(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, st)
-}
-
-// readJSON decodes a request body of at most MaxJSONBody bytes holding
-// one JSON value and nothing else, with no unknown fields.
-func readJSON(r *http.Request, v any) error {
-	data, err := io.ReadAll(io.LimitReader(r.Body, MaxJSONBody+1))
-	if err != nil {
-		return &node.Error{Kind: node.KindInvalid, Msg: "could not read the request body", Err: err}
-	}
-	if len(data) > MaxJSONBody {
-		return &node.Error{Kind: node.KindInvalid, Msg: fmt.Sprintf("the JSON body is larger than %d bytes", MaxJSONBody)}
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return &node.Error{Kind: node.KindInvalid, Msg: "bad JSON body: " + err.Error(), Err: err}
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return &node.Error{Kind: node.KindInvalid, Msg: "bad JSON body: something follows the JSON value"}
-	}
-	return nil
 }
 
 var homePage = template.Must(template.New("home").Parse(`<!doctype html>
@@ -323,7 +255,7 @@ code{background:#f2f2f2;padding:.1rem .3rem;border-radius:3px;word-break:break-a
 
 // home is the placeholder front page until the web UI exists.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	id := s.network.ID()
+	id := s.svc.Identity.ID()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = homePage.Execute(w, struct{ PeerID string }{id.PeerID})
 }

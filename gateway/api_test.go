@@ -14,6 +14,7 @@ import (
 	"github.com/ipfs/go-cid"
 
 	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // testNode is a real offline node in a temporary repo behind a real HTTP
@@ -38,7 +39,7 @@ func mustStartNode(tb testing.TB) *testNode {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv, err := New(Config{Token: repo.APIToken(), Blocks: n.BlockService(), Metrics: n.Metrics()}, n, n, n, n)
+	srv, err := New(Config{Token: repo.APIToken(), Blocks: n.BlockService(), Metrics: n.Metrics()}, servicesOf(n))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -50,6 +51,20 @@ func mustStartNode(tb testing.TB) *testNode {
 		}
 	})
 	return &testNode{node: n, server: hs, client: NewClient(hs.URL, repo.APIToken())}
+}
+
+// servicesOf wires the node's rooms to the gateway's interfaces, as
+// node/daemon does for the binary (which a test of this package cannot
+// import: it imports the gateway).
+func servicesOf(n *node.Node) Services {
+	content, social, search := n.Content(), n.Social(), n.Search()
+	return Services{
+		Identity: n.Swarm(), Swarm: n.Swarm(), Stat: n,
+		Adder: content, Catter: content, Pinner: content, Collector: content, CARs: content,
+		Actors: social, Publisher: social, Resources: social, Follower: social, Liker: social, Feeds: social,
+		Curator: social, Collections: social, Views: social, Blocker: n.Blocklist(),
+		Searcher: search, Delister: search, Index: search,
+	}
 }
 
 func writeTemp(tb testing.TB, name, content string) string {
@@ -65,7 +80,7 @@ func TestAddThenCatThroughTheAPI(t *testing.T) {
 	tn := mustStartNode(t)
 	ctx := context.Background()
 	var sent int64
-	c, err := tn.client.Add(ctx, writeTemp(t, "hello.txt", "hello moodlenet\n"), node.AddOptions{}, func(n int64) { sent = n })
+	c, err := tn.client.Add(ctx, writeTemp(t, "hello.txt", "hello moodlenet\n"), api.AddOptions{}, func(n int64) { sent = n })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +108,7 @@ func TestAddFolderThenGetItBack(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "course", "week1"), 0o755)
 	os.WriteFile(filepath.Join(dir, "course", "intro.md"), []byte("# Fractions\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "course", "week1", "sheet.txt"), []byte("1/2 + 1/4 = ?\n"), 0o644)
-	c, err := tn.client.Add(ctx, filepath.Join(dir, "course"), node.AddOptions{CIDVersion: 1}, nil)
+	c, err := tn.client.Add(ctx, filepath.Join(dir, "course"), api.AddOptions{CIDVersion: 1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,11 +125,11 @@ func TestAddFolderThenGetItBack(t *testing.T) {
 func TestPinsGCAndCARThroughTheAPI(t *testing.T) {
 	tn := mustStartNode(t)
 	ctx := context.Background()
-	keep, err := tn.client.Add(ctx, writeTemp(t, "keep.txt", "keep me"), node.AddOptions{}, nil)
+	keep, err := tn.client.Add(ctx, writeTemp(t, "keep.txt", "keep me"), api.AddOptions{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	drop, err := tn.client.Add(ctx, writeTemp(t, "drop.txt", "drop me"), node.AddOptions{NoPin: true}, nil)
+	drop, err := tn.client.Add(ctx, writeTemp(t, "drop.txt", "drop me"), api.AddOptions{NoPin: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +141,7 @@ func TestPinsGCAndCARThroughTheAPI(t *testing.T) {
 	if err != nil || removed == 0 {
 		t.Fatalf("gc removed %d, err %v", removed, err)
 	}
-	if _, _, err := tn.client.Cat(ctx, drop); node.KindOf(err) != node.KindNotFound {
+	if _, _, err := tn.client.Cat(ctx, drop); api.KindOf(err) != api.KindNotFound {
 		t.Fatalf("unpinned content after gc: err %v, want not found", err)
 	}
 	if _, _, err := tn.client.Cat(ctx, keep); err != nil {
@@ -159,19 +174,19 @@ func TestAPIErrorsCarryTheirKind(t *testing.T) {
 	tests := []struct {
 		name string
 		call func() error
-		want node.Kind
+		want api.Kind
 	}{
-		{"a CID the node lacks is not found", func() error { _, _, err := tn.client.Cat(ctx, missing); return err }, node.KindNotFound},
-		{"a corrupt CAR is invalid", func() error { _, err := tn.client.ImportCAR(ctx, strings.NewReader("not a car")); return err }, node.KindInvalid},
+		{"a CID the node lacks is not found", func() error { _, _, err := tn.client.Cat(ctx, missing); return err }, api.KindNotFound},
+		{"a corrupt CAR is invalid", func() error { _, err := tn.client.ImportCAR(ctx, strings.NewReader("not a car")); return err }, api.KindInvalid},
 		{"connecting while offline is unavailable", func() error {
-			_, err := tn.client.Connect(ctx, "/ip4/127.0.0.1/tcp/1/p2p/12D3KooWEdQDJR6QSHPaLJjubQmT2wLSCdG7koruHTveU23kc3wK")
+			_, err := tn.client.Connect(ctx, api.ConnectRequest{Addr: "/ip4/127.0.0.1/tcp/1/p2p/12D3KooWEdQDJR6QSHPaLJjubQmT2wLSCdG7koruHTveU23kc3wK"})
 			return err
-		}, node.KindUnavailable},
-		{"a wrong token is refused", func() error { _, err := NewClient(tn.server.URL, "wrong").Stat(ctx); return err }, node.KindUnauthorized},
+		}, api.KindUnavailable},
+		{"a wrong token is refused", func() error { _, err := NewClient(tn.server.URL, "wrong").Stat(ctx); return err }, api.KindUnauthorized},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := node.KindOf(tt.call()); got != tt.want {
+			if got := api.KindOf(tt.call()); got != tt.want {
 				t.Fatalf("kind %s, want %s", got, tt.want)
 			}
 		})
@@ -196,7 +211,7 @@ func TestMalformedCIDInPathIsABadRequest(t *testing.T) {
 // gateway spec says.
 func TestIPFSGatewayServesTrustlessFormats(t *testing.T) {
 	tn := mustStartNode(t)
-	c, err := tn.client.Add(context.Background(), writeTemp(t, "h.txt", "hello moodlenet\n"), node.AddOptions{CIDVersion: 1}, nil)
+	c, err := tn.client.Add(context.Background(), writeTemp(t, "h.txt", "hello moodlenet\n"), api.AddOptions{CIDVersion: 1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,5 +251,34 @@ func TestMetricsAreServed(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "go_goroutines") {
 		t.Fatalf("status %d, body lacks go_goroutines", resp.StatusCode)
+	}
+}
+
+// One JSON style across the API: a list with nothing in it is [], and no
+// answer holds a null.
+func TestEmptyListsAreEmptyArraysNotNull(t *testing.T) {
+	tn := mustStartNode(t)
+	for _, tc := range []struct{ path, want string }{
+		{"/api/v1/peers", `[]`},
+		{"/api/v1/actors", `[]`},
+		{"/api/v1/feed", `[]`},
+		{"/api/v1/collections", `[]`},
+		{"/api/v1/pins", `"pins": []`},
+		{"/api/v1/id", `"addrs": []`},
+		{"/api/v1/search?q=fractions", `"hits": []`},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, tn.server.URL+tc.path, nil)
+			req.Header.Set("Authorization", "Bearer "+tn.client.token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), tc.want) || strings.Contains(string(body), "null") {
+				t.Fatalf("status %d, body %s; want %s and no null", resp.StatusCode, body, tc.want)
+			}
+		})
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 func randomFile(tb testing.TB, dir, name string, size int, seed uint64) string {
@@ -31,7 +31,7 @@ func randomFile(tb testing.TB, dir, name string, size int, seed uint64) string {
 func BenchmarkGatewayServe256MiB(b *testing.B) {
 	const size = 256 << 20
 	tn := mustStartNode(b)
-	c, err := tn.client.Add(context.Background(), randomFile(b, b.TempDir(), "big", size, 1), node.AddOptions{}, nil)
+	c, err := tn.client.Add(context.Background(), randomFile(b, b.TempDir(), "big", size, 1), api.AddOptions{}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func BenchmarkGatewayServeSmallFiles(b *testing.B) {
 	for i := range n {
 		randomFile(b, dir, fmt.Sprintf("f%04d.txt", i), 4096, uint64(i))
 	}
-	c, err := tn.client.Add(context.Background(), dir, node.AddOptions{}, nil)
+	c, err := tn.client.Add(context.Background(), dir, api.AddOptions{}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -18,11 +18,12 @@ import (
 	"github.com/ipfs/boxo/tar"
 	"github.com/ipfs/go-cid"
 
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // Client calls a running node's HTTP API: the CLI uses it while a daemon
-// holds the repo.
+// holds the repo. Its methods take and return the types of node/api, and
+// its errors carry the kind the daemon answered (api.KindOf).
 type Client struct {
 	base  string
 	token string
@@ -38,10 +39,12 @@ func NewClient(base, token string) *Client {
 // BaseURL is the API's address.
 func (c *Client) BaseURL() string { return c.base }
 
+// do makes one request and returns the response of a success; an error
+// answer becomes an error of its kind.
 func (c *Client) do(ctx context.Context, method, path string, body io.Reader, contentType string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	if contentType != "" {
@@ -50,9 +53,9 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, &node.Error{Kind: node.KindUnavailable, Msg: "timed out", Err: ctx.Err()}
+			return nil, api.Wrap(api.KindUnavailable, "timed out", ctx.Err())
 		}
-		return nil, &node.Error{Kind: node.KindUnavailable, Msg: fmt.Sprintf("the daemon at %s does not answer", c.base), Err: err}
+		return nil, api.Wrap(api.KindUnavailable, fmt.Sprintf("the daemon at %s does not answer", c.base), err)
 	}
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()
@@ -61,61 +64,80 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 	return resp, nil
 }
 
-// decodeError turns an API error response back into a *node.Error of the
+// decodeError turns an API error response back into an *api.Error of the
 // same kind.
 func decodeError(resp *http.Response) error {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, MaxJSONBody))
 	var body errorBody
 	if err := json.Unmarshal(data, &body); err != nil || body.Error.Kind == "" {
-		kind := node.KindInternal
+		kind := api.KindInternal
 		switch resp.StatusCode {
 		case http.StatusNotFound:
-			kind = node.KindNotFound
+			kind = api.KindNotFound
 		case http.StatusBadRequest:
-			kind = node.KindInvalid
+			kind = api.KindInvalid
 		}
-		return &node.Error{Kind: kind, Msg: fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(data)))}
+		return api.Errorf(kind, "%s: %s", resp.Status, strings.TrimSpace(string(data)))
 	}
-	return &node.Error{Kind: body.Error.Kind, Msg: body.Error.Message}
+	return api.Errorf(body.Error.Kind, "%s", body.Error.Message)
 }
 
-func (c *Client) getJSON(ctx context.Context, method, path string, body io.Reader, contentType string, out any) error {
+// send makes a request with a raw body and decodes the JSON answer into
+// out.
+func (c *Client) send(ctx context.Context, method, path string, body io.Reader, contentType string, out any) error {
 	resp, err := c.do(ctx, method, path, body, contentType)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("read %s answer: %w", path, err)
+		return fmt.Errorf("read the answer to %s %s: %w", method, path, err)
 	}
 	return nil
 }
 
+// call makes a request whose body, if in is not nil, is in as JSON, and
+// decodes the JSON answer into out.
+func (c *Client) call(ctx context.Context, method, path string, in, out any) error {
+	if in == nil {
+		return c.send(ctx, method, path, nil, "", out)
+	}
+	body, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	return c.send(ctx, method, path, bytes.NewReader(body), "application/json", out)
+}
+
 // ID describes the node.
-func (c *Client) ID(ctx context.Context) (node.Identity, error) {
-	var id node.Identity
-	return id, c.getJSON(ctx, http.MethodGet, "/api/v1/id", nil, "", &id)
+func (c *Client) ID(ctx context.Context) (api.Identity, error) {
+	var id api.Identity
+	return id, c.call(ctx, http.MethodGet, "/api/v1/id", nil, &id)
 }
 
 // Connect dials a peer by full multiaddr.
-func (c *Client) Connect(ctx context.Context, addr string) (string, error) {
-	body, _ := json.Marshal(ConnectRequest{Addr: addr})
-	var out ConnectResponse
-	err := c.getJSON(ctx, http.MethodPost, "/api/v1/connect", bytes.NewReader(body), "application/json", &out)
-	return out.PeerID, err
+func (c *Client) Connect(ctx context.Context, req api.ConnectRequest) (api.ConnectResponse, error) {
+	var out api.ConnectResponse
+	return out, c.call(ctx, http.MethodPost, "/api/v1/connect", req, &out)
 }
 
 // Peers lists the node's connections.
-func (c *Client) Peers(ctx context.Context) ([]node.Peer, error) {
-	var out []node.Peer
-	return out, c.getJSON(ctx, http.MethodGet, "/api/v1/peers", nil, "", &out)
+func (c *Client) Peers(ctx context.Context) ([]api.Peer, error) {
+	var out []api.Peer
+	return out, c.call(ctx, http.MethodGet, "/api/v1/peers", nil, &out)
+}
+
+// Stat summarises the node.
+func (c *Client) Stat(ctx context.Context) (api.Stat, error) {
+	var out api.Stat
+	return out, c.call(ctx, http.MethodGet, "/api/v1/stat", nil, &out)
 }
 
 // Add uploads a local file or folder; progress sees the bytes sent so far.
-func (c *Client) Add(ctx context.Context, path string, o node.AddOptions, progress func(int64)) (cid.Cid, error) {
+func (c *Client) Add(ctx context.Context, path string, o api.AddOptions, progress func(int64)) (cid.Cid, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return cid.Undef, &node.Error{Kind: node.KindNotFound, Msg: fmt.Sprintf("cannot read %s", path), Err: err}
+		return cid.Undef, api.Wrap(api.KindNotFound, "cannot read "+path, err)
 	}
 	f, err := files.NewSerialFileWithFilter(path, hiddenFilter(o.Hidden), st)
 	if err != nil {
@@ -123,6 +145,19 @@ func (c *Client) Add(ctx context.Context, path string, o node.AddOptions, progre
 	}
 	defer f.Close()
 	mfr := files.NewMultiFileReader(files.NewMapDirectory(map[string]files.Node{filepath.Base(path): f}), true, false)
+	var body io.Reader = mfr
+	if progress != nil {
+		body = &countingReader{r: mfr, progress: progress}
+	}
+	var out api.Added
+	if err := c.send(ctx, http.MethodPost, "/api/v1/add?"+addQuery(o).Encode(), body, "multipart/form-data; boundary="+mfr.Boundary(), &out); err != nil {
+		return cid.Undef, err
+	}
+	return api.ParseCID(out.CID)
+}
+
+// addQuery is o as the query of POST /api/v1/add.
+func addQuery(o api.AddOptions) url.Values {
 	q := url.Values{}
 	q.Set("cid_version", strconv.Itoa(o.CIDVersion))
 	if o.RawLeaves != nil {
@@ -140,15 +175,7 @@ func (c *Client) Add(ctx context.Context, path string, o node.AddOptions, progre
 	if o.Hidden {
 		q.Set("hidden", "true")
 	}
-	var body io.Reader = mfr
-	if progress != nil {
-		body = &countingReader{r: mfr, progress: progress}
-	}
-	var out AddResponse
-	if err := c.getJSON(ctx, http.MethodPost, "/api/v1/add?"+q.Encode(), body, "multipart/form-data; boundary="+mfr.Boundary(), &out); err != nil {
-		return cid.Undef, err
-	}
-	return node.ParseCID(out.CID)
+	return q
 }
 
 func hiddenFilter(hidden bool) *files.Filter {
@@ -167,8 +194,8 @@ func (c *Client) Cat(ctx context.Context, k cid.Cid) (io.ReadCloser, int64, erro
 
 // Size is the UnixFS size of a file or folder.
 func (c *Client) Size(ctx context.Context, k cid.Cid) (int64, error) {
-	var out SizeResponse
-	return out.Size, c.getJSON(ctx, http.MethodGet, "/api/v1/size/"+k.String(), nil, "", &out)
+	var out api.Size
+	return out.Size, c.call(ctx, http.MethodGet, "/api/v1/size/"+k.String(), nil, &out)
 }
 
 // Get writes a file or folder to outPath, as a tar stream from the node's
@@ -192,20 +219,18 @@ func (c *Client) Get(ctx context.Context, k cid.Cid, outPath string, progress fu
 
 // Pin pins recursively, fetching what is missing.
 func (c *Client) Pin(ctx context.Context, k cid.Cid) error {
-	var out PinsResponse
-	return c.getJSON(ctx, http.MethodPost, "/api/v1/pins/"+k.String(), nil, "", &out)
+	return c.call(ctx, http.MethodPost, "/api/v1/pins/"+k.String(), nil, &api.Pins{})
 }
 
 // Unpin removes a recursive pin.
 func (c *Client) Unpin(ctx context.Context, k cid.Cid) error {
-	var out PinsResponse
-	return c.getJSON(ctx, http.MethodDelete, "/api/v1/pins/"+k.String(), nil, "", &out)
+	return c.call(ctx, http.MethodDelete, "/api/v1/pins/"+k.String(), nil, &api.Pins{})
 }
 
 // Pins lists the recursive pins.
 func (c *Client) Pins(ctx context.Context) ([]cid.Cid, error) {
-	var out PinsResponse
-	if err := c.getJSON(ctx, http.MethodGet, "/api/v1/pins", nil, "", &out); err != nil {
+	var out api.Pins
+	if err := c.call(ctx, http.MethodGet, "/api/v1/pins", nil, &out); err != nil {
 		return nil, err
 	}
 	pins := make([]cid.Cid, 0, len(out.Pins))
@@ -219,10 +244,10 @@ func (c *Client) Pins(ctx context.Context) ([]cid.Cid, error) {
 	return pins, nil
 }
 
-// GC removes unpinned blocks.
+// GC removes unpinned blocks and says how many.
 func (c *Client) GC(ctx context.Context) (int, error) {
-	var out GCResponse
-	return out.Removed, c.getJSON(ctx, http.MethodPost, "/api/v1/gc", nil, "", &out)
+	var out api.GCResult
+	return out.Removed, c.call(ctx, http.MethodPost, "/api/v1/gc", nil, &out)
 }
 
 // ExportCAR streams the DAG under k into w.
@@ -239,15 +264,9 @@ func (c *Client) ExportCAR(ctx context.Context, k cid.Cid, w io.Writer) error {
 }
 
 // ImportCAR uploads a CAR stream.
-func (c *Client) ImportCAR(ctx context.Context, r io.Reader) (node.CARImport, error) {
-	var out node.CARImport
-	return out, c.getJSON(ctx, http.MethodPost, "/api/v1/car", r, "application/vnd.ipld.car", &out)
-}
-
-// Stat summarises the node.
-func (c *Client) Stat(ctx context.Context) (node.Stat, error) {
-	var out node.Stat
-	return out, c.getJSON(ctx, http.MethodGet, "/api/v1/stat", nil, "", &out)
+func (c *Client) ImportCAR(ctx context.Context, r io.Reader) (api.CARImport, error) {
+	var out api.CARImport
+	return out, c.send(ctx, http.MethodPost, "/api/v1/car", r, "application/vnd.ipld.car", &out)
 }
 
 type countingReader struct {

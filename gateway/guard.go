@@ -8,13 +8,13 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/gateway/clientip"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // This file guards the HTTP server against its clients: a handler's
@@ -94,7 +94,7 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 		_ = b.rc.SetReadDeadline(time.Time{})
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
-			err = &node.Error{Kind: node.KindInvalid, Msg: "the request body took too long to arrive", Err: err}
+			err = &api.Error{Kind: api.KindInvalid, Msg: "the request body took too long to arrive", Err: err}
 		}
 	}
 	return n, err
@@ -144,7 +144,7 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		ip := remoteIP(c.RemoteAddr())
-		if !ip.IsValid() || inPrefixes(ip, l.exempt) {
+		if !ip.IsValid() || clientip.In(ip, l.exempt) {
 			return c, nil
 		}
 		l.mu.Lock()
@@ -185,60 +185,6 @@ func remoteIP(a net.Addr) netip.Addr {
 		return netip.Addr{}
 	}
 	return ap.Addr().Unmap()
-}
-
-func inPrefixes(ip netip.Addr, ps []netip.Prefix) bool {
-	for _, p := range ps {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
-
-// clientIP is the address of the client that made r: the connection's,
-// or, when the connection comes from a trusted proxy, the last address
-// the proxies added to X-Forwarded-For that is not one of them. IPv6
-// clients are keyed by their /64, which one host commonly holds whole.
-func (s *Server) clientIP(r *http.Request) string {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	ip := ap.Addr().Unmap()
-	if inPrefixes(ip, s.cfg.TrustedProxies) {
-		if fwd := lastUntrusted(r.Header.Values("X-Forwarded-For"), s.cfg.TrustedProxies); fwd.IsValid() {
-			ip = fwd
-		}
-	}
-	if ip.Is6() {
-		p, _ := ip.Prefix(64)
-		return p.String()
-	}
-	return ip.String()
-}
-
-// lastUntrusted walks X-Forwarded-For from the right (the hop nearest to
-// us) and returns the first address that is not a trusted proxy.
-func lastUntrusted(values []string, trusted []netip.Prefix) netip.Addr {
-	var hops []string
-	for _, v := range values {
-		for _, h := range strings.Split(v, ",") {
-			if h = strings.TrimSpace(h); h != "" {
-				hops = append(hops, h)
-			}
-		}
-	}
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(hops[i])
-		if err != nil {
-			return netip.Addr{}
-		}
-		if a = a.Unmap(); !inPrefixes(a, trusted) {
-			return a
-		}
-	}
-	return netip.Addr{}
 }
 
 // trustedKey marks a request that carried the node's API token.

@@ -20,7 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // The tests of this file each cover an attack of the hardening issue
@@ -78,7 +78,7 @@ func FuzzSearchOverHTTP(f *testing.F) {
 
 func TestAPanickingHandlerAnswers500AndIsCounted(t *testing.T) {
 	tn := mustStartNode(t)
-	srv, err := New(Config{Token: "t", Metrics: nil}, tn.node, tn.node, nil, nil)
+	srv, err := New(Config{Token: "t", Metrics: nil}, Services{Identity: tn.node.Swarm(), Swarm: tn.node.Swarm()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestJSONBodiesWithTrailingGarbageAreRefused(t *testing.T) {
 			t.Errorf("%s: status %d, want 400", body, res.StatusCode)
 		}
 	}
-	if _, err := tn.node.Actor(context.Background(), "ada"); node.KindOf(err) != node.KindNotFound {
+	if _, err := tn.node.Social().Actor(context.Background(), "ada"); api.KindOf(err) != api.KindNotFound {
 		t.Errorf("an actor was created from a refused body: %v", err)
 	}
 }
@@ -125,12 +125,12 @@ func TestJSONBodiesWithTrailingGarbageAreRefused(t *testing.T) {
 // request, never the node's internals; the operator reads the cause.
 func TestUntrustedCallersGetPublicMessagesOnly(t *testing.T) {
 	tn := mustStartNode(t)
-	srv, err := New(Config{Token: "t"}, tn.node, tn.node, nil, nil)
+	srv, err := New(Config{Token: "t"}, Services{Identity: tn.node.Swarm(), Swarm: tn.node.Swarm()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	internal := fmt.Errorf("open /home/lyceum/.lyceum/lyceum.db: %w", io.ErrUnexpectedEOF)
-	invalid := &node.Error{Kind: node.KindInvalid, Msg: "page must be a whole number from 1", Err: internal}
+	invalid := &api.Error{Kind: api.KindInvalid, Msg: "page must be a whole number from 1", Err: internal}
 	for _, tc := range []struct {
 		err          error
 		trusted      bool
@@ -173,7 +173,7 @@ func dialFrom(t *testing.T, local, addr string) net.Conn {
 // an IP a connection cap, and a normal client is answered meanwhile.
 func TestSlowClientsDoNotStarveOthers(t *testing.T) {
 	tn := mustStartNode(t)
-	srv, err := New(Config{Token: tn.client.token, ConnsPerIP: 20, BodyTimeout: time.Second}, tn.node, tn.node, tn.node, tn.node)
+	srv, err := New(Config{Token: tn.client.token, ConnsPerIP: 20, BodyTimeout: time.Second}, servicesOf(tn.node))
 	if err != nil {
 		t.Fatal(err)
 	}

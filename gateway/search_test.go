@@ -5,27 +5,27 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 func TestSearchQueryFromURL(t *testing.T) {
 	cases := []struct {
 		name  string
 		query string
-		want  node.SearchQuery
+		want  api.SearchQuery
 		bad   bool
 	}{
-		{"facets come with the first page by default", "q=fractions", node.SearchQuery{Text: "fractions", Facets: true}, false},
-		{"not with later pages", "q=fractions&page=2", node.SearchQuery{Text: "fractions", Page: 2}, false},
-		{"unless asked for", "q=fractions&page=2&facets=true", node.SearchQuery{Text: "fractions", Page: 2, Facets: true}, false},
-		{"and can be turned off", "facets=false", node.SearchQuery{}, false},
-		{"a kind filter", "q=algebra&kind=community", node.SearchQuery{Text: "algebra", Kind: "community", Facets: true}, false},
+		{"facets come with the first page by default", "q=fractions", api.SearchQuery{Text: "fractions", Facets: true}, false},
+		{"not with later pages", "q=fractions&page=2", api.SearchQuery{Text: "fractions", Page: 2}, false},
+		{"unless asked for", "q=fractions&page=2&facets=true", api.SearchQuery{Text: "fractions", Page: 2, Facets: true}, false},
+		{"and can be turned off", "facets=false", api.SearchQuery{}, false},
+		{"a kind filter", "q=algebra&kind=community", api.SearchQuery{Text: "algebra", Kind: "community", Facets: true}, false},
 		{"every filter", "language=fr&license=CC0-1.0&subject=0541&type=assessment&level=2&sort=newest&size=5",
-			node.SearchQuery{Language: "fr", License: "CC0-1.0", Subject: "0541", Type: "assessment", Level: "2", Sort: "newest", Size: 5, Facets: true}, false},
-		{"an unknown kind is refused", "kind=note", node.SearchQuery{}, true},
-		{"a bad facets flag is refused", "facets=maybe", node.SearchQuery{}, true},
-		{"an unknown sort is refused", "sort=random", node.SearchQuery{}, true},
-		{"a page below 1 is refused", "page=0", node.SearchQuery{}, true},
+			api.SearchQuery{Language: "fr", License: "CC0-1.0", Subject: "0541", Type: "assessment", Level: "2", Sort: "newest", Size: 5, Facets: true}, false},
+		{"an unknown kind is refused", "kind=note", api.SearchQuery{}, true},
+		{"a bad facets flag is refused", "facets=maybe", api.SearchQuery{}, true},
+		{"an unknown sort is refused", "sort=random", api.SearchQuery{}, true},
+		{"a page below 1 is refused", "page=0", api.SearchQuery{}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -35,8 +35,8 @@ func TestSearchQueryFromURL(t *testing.T) {
 			}
 			got, err := SearchQueryFromURL(v)
 			if tc.bad {
-				var ne *node.Error
-				if !errors.As(err, &ne) || ne.Kind != node.KindInvalid {
+				var ne *api.Error
+				if !errors.As(err, &ne) || ne.Kind != api.KindInvalid {
 					t.Fatalf("error %v, want an invalid-input error", err)
 				}
 				return

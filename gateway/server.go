@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,46 +13,12 @@ import (
 	"time"
 
 	"github.com/ipfs/boxo/blockservice"
-	"github.com/ipfs/boxo/files"
 	boxogw "github.com/ipfs/boxo/gateway"
-	"github.com/ipfs/go-cid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
-
-// Content is what the gateway needs of the node's content layer.
-type Content interface {
-	// AddFiles imports an uploaded file or folder and returns its root.
-	AddFiles(ctx context.Context, name string, f files.Node, o node.AddOptions, progress func(int64)) (cid.Cid, error)
-	// Cat opens a file; the size is the file's whole length.
-	Cat(ctx context.Context, c cid.Cid) (io.ReadSeekCloser, int64, error)
-	// Size is the UnixFS size of a file or folder.
-	Size(ctx context.Context, c cid.Cid) (int64, error)
-	// Pin pins recursively, fetching what is missing; Unpin undoes it.
-	Pin(ctx context.Context, c cid.Cid) error
-	Unpin(ctx context.Context, c cid.Cid) error
-	// Pins lists the recursive pins.
-	Pins(ctx context.Context) ([]cid.Cid, error)
-	// GC removes unpinned blocks and says how many.
-	GC(ctx context.Context) (int, error)
-	// ExportCAR streams the DAG under c; ImportCAR stores and pins a CAR.
-	ExportCAR(ctx context.Context, c cid.Cid, w io.Writer) error
-	ImportCAR(ctx context.Context, r io.Reader) (node.CARImport, error)
-	// Stat summarises repo and network.
-	Stat(ctx context.Context) (node.Stat, error)
-}
-
-// Network is what the gateway needs of the node's peer-to-peer side.
-type Network interface {
-	// ID describes the node.
-	ID() node.Identity
-	// Connect dials a peer by full multiaddr and returns its peer ID.
-	Connect(ctx context.Context, addr string) (string, error)
-	// Peers lists the open connections.
-	Peers() []node.Peer
-}
 
 // Config is the gateway's plain-data configuration.
 type Config struct {
@@ -70,8 +35,8 @@ type Config struct {
 	// Logger; nil = slog.Default().
 	Logger *slog.Logger
 	// Fediverse, when set, mounts the ActivityPub bridge
-	// (gateway/fediverse): /.well-known/webfinger, host-meta, nodeinfo and
-	// /ap/.
+	// (gateway/fediverse): /.well-known/webfinger, host-meta, nodeinfo,
+	// /ap/ and its management calls under /api/v1/fediverse/.
 	Fediverse Mounter
 	// BodyTimeout is how long a request body may take to arrive; for
 	// uploads, how long one may go without progress. 0 =
@@ -85,13 +50,15 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 }
 
-// Mounter is a part of the HTTP surface that registers its own handlers.
+// Mounter is a part of the HTTP surface that brings its own handlers.
 type Mounter interface {
 	// Register adds the part's public handlers to mux.
 	Register(mux *http.ServeMux)
-	// API serves the part's management calls under /api/v1/fediverse/;
-	// the gateway puts them behind the API token.
-	API() http.Handler
+	// APIRoutes are the part's management calls under /api/v1/, by
+	// "METHOD /path" pattern: each returns its answer or its error. The
+	// gateway puts each behind the API token, lists it in its route table
+	// and answers it as the rest of the API.
+	APIRoutes() map[string]func(r *http.Request) (any, error)
 }
 
 // DefaultMaxUpload is the largest upload the API takes by default.
@@ -100,22 +67,25 @@ const DefaultMaxUpload = 16 << 30
 // Server is the node's HTTP surface.
 type Server struct {
 	cfg     Config
-	content Content
-	network Network
-	social  Social
-	search  Search
+	svc     Services
 	log     *slog.Logger
 	mux     *http.ServeMux
+	routes  []Route      // the JSON API, as registered
 	handler http.Handler // mux, guarded
 	panics  prometheus.Counter
 	srv     *http.Server
 }
 
-// New builds the HTTP surface over the node's services; social and search
-// may be nil (that part of the API is left out).
-func New(cfg Config, content Content, network Network, social Social, search Search) (*Server, error) {
+// New builds the HTTP surface over the node's services: the JSON API of
+// every service set in svc, the OpenAPI document that describes it, the
+// IPFS gateway when cfg.Blocks is set, the fediverse bridge when
+// cfg.Fediverse is, and /metrics.
+func New(cfg Config, svc Services) (*Server, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("gateway: no API token")
+	}
+	if svc.Identity == nil {
+		return nil, errors.New("gateway: no Identity service")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -123,34 +93,27 @@ func New(cfg Config, content Content, network Network, social Social, search Sea
 	if cfg.MaxUploadBytes == 0 {
 		cfg.MaxUploadBytes = DefaultMaxUpload
 	}
-	s := &Server{cfg: cfg, content: content, network: network, social: social, search: search, log: cfg.Logger.With("component", "gateway"), mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, svc: svc, log: cfg.Logger.With("component", "gateway"), mux: http.NewServeMux()}
 	var err error
 	if s.panics, err = newPanicCounter(cfg.Metrics); err != nil {
 		return nil, fmt.Errorf("gateway: metrics: %w", err)
 	}
 	s.handler = s.guard(s.mux)
-	s.routes()
+	s.mux.HandleFunc("GET /{$}", s.home)
+	s.handle(http.MethodGet, "/api/v1/openapi.json", false, serveOpenAPI)
+	s.nodeRoutes()
+	s.contentRoutes()
 	s.socialRoutes()
+	s.collectionRoutes()
 	s.searchRoutes()
 	if cfg.Blocks != nil {
-		backend, err := boxogw.NewBlocksBackend(cfg.Blocks)
-		if err != nil {
-			return nil, fmt.Errorf("gateway: IPFS backend: %w", err)
+		if err := s.mountIPFS(cfg); err != nil {
+			return nil, err
 		}
-		gwConf := boxogw.Config{
-			DeserializedResponses: true,
-			NoDNSLink:             true, // no DNS look-ups on behalf of clients
-			RetrievalTimeout:      30 * time.Second,
-		}
-		if cfg.Metrics != nil {
-			gwConf.MetricsRegistry = cfg.Metrics
-		}
-		ipfsHandler := boxogw.NewHandler(gwConf, backend)
-		s.mux.Handle("/ipfs/", ipfsHandler)
 	}
 	if cfg.Fediverse != nil {
 		cfg.Fediverse.Register(s.mux)
-		s.mux.Handle("/api/v1/fediverse/", s.requireToken(cfg.Fediverse.API().ServeHTTP))
+		s.mountAPI(cfg.Fediverse.APIRoutes())
 	}
 	if cfg.Metrics != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
@@ -162,6 +125,24 @@ func New(cfg Config, content Content, network Network, social Social, search Sea
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	return s, nil
+}
+
+// mountIPFS serves /ipfs/ with boxo's gateway over cfg.Blocks.
+func (s *Server) mountIPFS(cfg Config) error {
+	backend, err := boxogw.NewBlocksBackend(cfg.Blocks)
+	if err != nil {
+		return fmt.Errorf("gateway: IPFS backend: %w", err)
+	}
+	gwConf := boxogw.Config{
+		DeserializedResponses: true,
+		NoDNSLink:             true, // no DNS look-ups on behalf of clients
+		RetrievalTimeout:      30 * time.Second,
+	}
+	if cfg.Metrics != nil {
+		gwConf.MetricsRegistry = cfg.Metrics
+	}
+	s.mux.Handle("/ipfs/", boxogw.NewHandler(gwConf, backend))
+	return nil
 }
 
 // Handler is the whole HTTP surface, for tests and embedding.
@@ -197,34 +178,54 @@ func (s *Server) requireToken(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		got := []byte(r.Header.Get("Authorization"))
 		if subtle.ConstantTimeCompare(got, want) != 1 {
-			s.fail(w, r, &node.Error{Kind: node.KindUnauthorized, Msg: "this call needs the node's API token (Authorization: Bearer <$LYCEUM_PATH/api.token>)"})
+			s.fail(w, r, api.Errorf(api.KindUnauthorized, "this call needs the node's API token (Authorization: Bearer <$LYCEUM_PATH/api.token>)"))
 			return
 		}
 		h(w, withTrust(r))
 	}
 }
 
-// errorBody is the JSON every API error is sent as.
+// recogniseToken wraps a public endpoint: a request that carries the
+// node's API token is the operator's, who reads whole errors.
+func (s *Server) recogniseToken(h http.HandlerFunc) http.HandlerFunc {
+	want := []byte("Bearer " + s.cfg.Token)
+	return func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) == 1 {
+			r = withTrust(r)
+		}
+		h(w, r)
+	}
+}
+
+// errorBody is the JSON every API error is sent as:
+// {"error": {"kind": "not_found", "message": "…"}}.
 type errorBody struct {
-	Error struct {
-		Kind    node.Kind `json:"kind"`
-		Message string    `json:"message"`
-	} `json:"error"`
+	Error errorDetail `json:"error"`
+}
+
+// errorDetail is the kind and message of an API error.
+type errorDetail struct {
+	Kind    api.Kind `json:"kind"`
+	Message string   `json:"message"`
 }
 
 // statusOf maps an error kind to its HTTP status.
-func statusOf(k node.Kind) int {
+func statusOf(k api.Kind) int {
 	switch k {
-	case node.KindInvalid:
+	case api.KindInvalid:
 		return http.StatusBadRequest
-	case node.KindNotFound:
+	case api.KindNotFound:
 		return http.StatusNotFound
-	case node.KindConflict:
+	case api.KindConflict:
 		return http.StatusConflict
-	case node.KindUnauthorized:
+	case api.KindUnauthorized:
 		return http.StatusUnauthorized
-	case node.KindUnavailable:
+	case api.KindForbidden:
+		return http.StatusForbidden
+	case api.KindUnavailable:
 		return http.StatusServiceUnavailable
+	case api.KindRateLimited:
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusInternalServerError
 	}
@@ -235,17 +236,24 @@ func statusOf(k node.Kind) int {
 // included; anyone else only its public message, never the node's
 // internals. Internal errors are logged.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	kind := node.KindOf(err)
-	var body errorBody
-	body.Error.Kind = kind
-	body.Error.Message = node.PublicMessage(err)
+	kind := api.KindOf(err)
+	body := errorBody{Error: errorDetail{Kind: kind, Message: api.PublicMessage(err)}}
 	if trusted(r) {
 		body.Error.Message = err.Error()
 	}
-	if kind == node.KindInternal {
+	if kind == api.KindInternal {
 		s.log.Error("HTTP call failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	writeJSON(w, statusOf(kind), body)
+}
+
+// answer writes v, or the error.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, v any, err error) {
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -255,3 +263,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
 }
+
+// MaxJSONBody bounds the JSON bodies the API reads.
+const MaxJSONBody = 64 << 10
+
+// readJSON decodes a request body of at most MaxJSONBody bytes holding
+// one JSON value and nothing else, with no unknown fields.
+func readJSON(r *http.Request, v any) error {
+	if err := api.ReadStrict(r.Body, MaxJSONBody, v); err != nil {
+		return fmt.Errorf("request body: %w", err)
+	}
+	return nil
+}
+
+// Close stops the server at once, cutting the requests under way: for
+// when Shutdown ran out of time.
+func (s *Server) Close() error { return s.srv.Close() }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/ipfs/boxo/files"
 
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // uploadError marks a failure to read what the client sent, as opposed to
@@ -60,11 +60,11 @@ func (f uploadFile) Read(p []byte) (int, error) {
 func classifyUpload(err error) error {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return &node.Error{Kind: node.KindInvalid, Msg: "upload too large", Err: err}
+		return &api.Error{Kind: api.KindInvalid, Msg: "upload too large", Err: err}
 	}
 	var ue uploadError
 	if errors.As(err, &ue) {
-		return &node.Error{Kind: node.KindInvalid, Msg: "bad upload", Err: ue.err}
+		return &api.Error{Kind: api.KindInvalid, Msg: "bad upload", Err: ue.err}
 	}
 	return err
 }

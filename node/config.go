@@ -16,6 +16,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 	toml "github.com/pelletier/go-toml/v2"
+
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // MaxConfigSize bounds config.toml; a larger file is refused unread.
@@ -93,6 +95,9 @@ type LimitsConfig struct {
 	// FediverseKeyFailures bounds the remote keys remembered as
 	// unfetchable.
 	FediverseKeyFailures int `toml:"fediverse_key_failures"`
+	// ActorKeys bounds the actors' public keys kept ready for checking
+	// signatures (a third of a check is preparing the key).
+	ActorKeys int `toml:"actor_keys"`
 }
 
 // DefaultLimits are the limits every profile starts with.
@@ -111,6 +116,7 @@ func DefaultLimits() LimitsConfig {
 		CommunityPostsPerMinute: 30,
 		DeliveriesPerSecond:     10,
 		FediverseKeyFailures:    10_000,
+		ActorKeys:               8192,
 	}
 }
 
@@ -137,6 +143,7 @@ func (l LimitsConfig) validate() []error {
 	positive("community_posts_per_minute", l.CommunityPostsPerMinute > 0)
 	positive("deliveries_per_second", l.DeliveriesPerSecond > 0)
 	positive("fediverse_key_failures", l.FediverseKeyFailures > 0)
+	positive("actor_keys", l.ActorKeys > 0)
 	return errs
 }
 
@@ -199,7 +206,7 @@ func parsePrefixes(key string, ss []string) ([]netip.Prefix, error) {
 		}
 		a, err := netip.ParseAddr(s)
 		if err != nil {
-			return nil, invalidf("%s[%d]: %q is neither an address nor a CIDR network", key, i, s)
+			return nil, api.Invalidf("%s[%d]: %q is neither an address nor a CIDR network", key, i, s)
 		}
 		out = append(out, netip.PrefixFrom(a, a.BitLen()))
 	}
@@ -381,7 +388,7 @@ func DefaultConfig(profile string) (Config, error) {
 		c.HTTP.Listen = "127.0.0.1:0"
 		c.Gateway.AllowPrivateNetworks = []string{"127.0.0.0/8", "::1/128"}
 	default:
-		return Config{}, invalidf("unknown profile %q (want one of %s)", profile, strings.Join(Profiles, ", "))
+		return Config{}, api.Invalidf("unknown profile %q (want one of %s)", profile, strings.Join(Profiles, ", "))
 	}
 	return c, nil
 }
@@ -438,7 +445,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Gateway.validate()...)
 	errs = append(errs, c.Limits.validate()...)
 	if len(errs) > 0 {
-		return &Error{Kind: KindInvalid, Msg: "config: " + errors.Join(errs...).Error()}
+		return &api.Error{Kind: api.KindInvalid, Msg: "config: " + errors.Join(errs...).Error()}
 	}
 	return nil
 }
@@ -449,7 +456,7 @@ func (c Config) ListenAddrs() ([]ma.Multiaddr, error) {
 	for _, a := range c.Swarm.Listen {
 		m, err := ma.NewMultiaddr(a)
 		if err != nil {
-			return nil, invalidf("swarm.listen: %q is not a multiaddr: %v", a, err)
+			return nil, api.Invalidf("swarm.listen: %q is not a multiaddr: %v", a, err)
 		}
 		out = append(out, m)
 	}
@@ -462,13 +469,13 @@ func (c Config) BootstrapPeers() ([]peer.AddrInfo, error) {
 	for i, a := range c.Swarm.Bootstrap {
 		m, err := ma.NewMultiaddr(a)
 		if err != nil {
-			return nil, invalidf("swarm.bootstrap[%d]: %q is not a multiaddr: %v", i, a, err)
+			return nil, api.Invalidf("swarm.bootstrap[%d]: %q is not a multiaddr: %v", i, a, err)
 		}
 		addrs = append(addrs, m)
 	}
 	infos, err := peer.AddrInfosFromP2pAddrs(addrs...)
 	if err != nil {
-		return nil, invalidf("swarm.bootstrap: every address must end in /p2p/<peer ID>: %v", err)
+		return nil, api.Invalidf("swarm.bootstrap: every address must end in /p2p/<peer ID>: %v", err)
 	}
 	return infos, nil
 }
@@ -482,7 +489,7 @@ func ParseConfig(r io.Reader) (Config, error) {
 		return Config{}, fmt.Errorf("read config: %w", err)
 	}
 	if len(data) > MaxConfigSize {
-		return Config{}, invalidf("config: larger than %d bytes", MaxConfigSize)
+		return Config{}, api.Invalidf("config: larger than %d bytes", MaxConfigSize)
 	}
 	var probe struct {
 		Profile string `toml:"profile"`
@@ -499,7 +506,7 @@ func ParseConfig(r io.Reader) (Config, error) {
 	if err := dec.Decode(&c); err != nil {
 		var strict *toml.StrictMissingError
 		if errors.As(err, &strict) {
-			return Config{}, invalidf("config: %s", strings.TrimSpace(strict.String()))
+			return Config{}, api.Invalidf("config: %s", strings.TrimSpace(strict.String()))
 		}
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
@@ -510,9 +517,9 @@ func ParseConfig(r io.Reader) (Config, error) {
 			} else if k := keyAtLine(data, row); k != "" {
 				msg = k + ": " + msg
 			}
-			return Config{}, invalidf("config: line %d column %d: %s", row, col, msg)
+			return Config{}, api.Invalidf("config: line %d column %d: %s", row, col, msg)
 		}
-		return Config{}, invalidf("config: %v", err)
+		return Config{}, api.Invalidf("config: %v", err)
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err
@@ -696,4 +703,6 @@ community_posts_per_minute = {{.Limits.CommunityPostsPerMinute}}
 deliveries_per_second = {{.Limits.DeliveriesPerSecond}}
 # Remote signing keys remembered as unfetchable.
 fediverse_key_failures = {{.Limits.FediverseKeyFailures}}
+# Actors' public keys kept ready for checking signatures.
+actor_keys = {{.Limits.ActorKeys}}
 `

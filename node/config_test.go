@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 func TestDefaultConfigOfEveryProfileIsValid(t *testing.T) {
@@ -77,8 +79,8 @@ func TestParseConfigNamesWhatIsWrong(t *testing.T) {
 			if err == nil {
 				t.Fatal("accepted")
 			}
-			if KindOf(err) != KindInvalid {
-				t.Errorf("kind %s, want invalid", KindOf(err))
+			if api.KindOf(err) != api.KindInvalid {
+				t.Errorf("kind %s, want invalid", api.KindOf(err))
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not name %q", err, tt.want)
@@ -101,7 +103,7 @@ func TestParseConfigKeepsProfileDefaultsForMissingKeys(t *testing.T) {
 
 func TestParseConfigRefusesOversizedFile(t *testing.T) {
 	big := strings.Repeat("# padding\n", MaxConfigSize/10+1)
-	if _, err := ParseConfig(strings.NewReader(big)); err == nil || KindOf(err) != KindInvalid {
+	if _, err := ParseConfig(strings.NewReader(big)); err == nil || api.KindOf(err) != api.KindInvalid {
 		t.Fatalf("err = %v, want an invalid-config error", err)
 	}
 }
@@ -113,8 +115,8 @@ func FuzzParseConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := ParseConfig(bytes.NewReader(data))
 		if err != nil {
-			if KindOf(err) != KindInvalid && !strings.Contains(err.Error(), "read config") {
-				t.Fatalf("error of kind %s: %v", KindOf(err), err)
+			if api.KindOf(err) != api.KindInvalid && !strings.Contains(err.Error(), "read config") {
+				t.Fatalf("error of kind %s: %v", api.KindOf(err), err)
 			}
 			return
 		}
@@ -147,7 +149,7 @@ func TestGatewayConfigIsCheckedKeyByKey(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig(strings.NewReader("[gateway]\n" + tc.toml + "\n"))
-			if err == nil || KindOf(err) != KindInvalid || !strings.Contains(err.Error(), tc.want) {
+			if err == nil || api.KindOf(err) != api.KindInvalid || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want an invalid-config error naming %s", err, tc.want)
 			}
 		})

@@ -72,6 +72,11 @@ func TestPackagesImportOnlyDownTheLayers(t *testing.T) {
 	}
 	for _, p := range listPackages(t) {
 		from := topOf(p.ImportPath)
+		if p.ImportPath == module+"node/daemon" {
+			// The daemon runs the node with its HTTP surface, as the binary
+			// does: the one package of node/ that knows the gateway.
+			continue
+		}
 		ok, known := allowed[from]
 		if !known {
 			t.Errorf("package %s is in no layer of DESIGN.md", p.ImportPath)
@@ -91,6 +96,53 @@ func TestPackagesImportOnlyDownTheLayers(t *testing.T) {
 			}
 			if !permitted {
 				t.Errorf("%s imports %s: %s may not depend on %s", p.ImportPath, imp, from, to)
+			}
+		}
+	}
+}
+
+// Inside node/, each room may lean only on the rooms below it: the leaf
+// packages (api, sqlitedb, ratelimit, worker), the log, then the social
+// views, sync and search, each wired by node itself. Surfaces (gateway,
+// simnet) see the rooms' services only through the interfaces they
+// declare in api types: they never import a room's package.
+func TestRoomsImportOnlyTheRoomsBelowThem(t *testing.T) {
+	leaves := []string{"node/api", "node/sqlitedb", "node/ratelimit", "node/worker"}
+	allowed := map[string][]string{
+		"node/api":       {"activity"},
+		"node/sqlitedb":  {},
+		"node/ratelimit": {},
+		"node/worker":    {},
+		"node/actorlog":  {"activity", "node/api", "node/sqlitedb"},
+		"node/social":    {"activity", "node/api", "node/sqlitedb", "node/actorlog"},
+		"node/content":   {"ipfs", "node/api"},
+		"node/swarm":     {"p2p", "node/api"},
+		"node/logsync":   append([]string{"activity", "p2p", "node/actorlog", "node/social"}, leaves...),
+		"node/search":    append([]string{"activity", "p2p", "index", "node/actorlog"}, leaves...),
+	}
+	rooms := []string{"node/actorlog", "node/social", "node/content", "node/swarm", "node/logsync", "node/search"}
+	for _, p := range listPackages(t) {
+		from := strings.TrimPrefix(p.ImportPath, module)
+		for _, imp := range p.Imports {
+			if !strings.HasPrefix(imp, module) {
+				continue
+			}
+			to := strings.TrimPrefix(imp, module)
+			if ok, isRoom := allowed[from]; isRoom && to != from {
+				permitted := false
+				for _, a := range ok {
+					permitted = permitted || a == to
+				}
+				if !permitted {
+					t.Errorf("%s imports %s: a room leans only on the rooms below it", from, to)
+				}
+			}
+			if top := topOf(p.ImportPath); top == "gateway" || top == "simnet" {
+				for _, r := range rooms {
+					if to == r && !(top == "simnet" && r == "node/logsync") {
+						t.Errorf("%s imports the room %s: a surface declares the interfaces it needs instead", from, to)
+					}
+				}
 			}
 		}
 	}

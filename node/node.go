@@ -7,17 +7,25 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/debug"
-	"sync"
-	"sync/atomic"
+	"runtime"
 	"time"
 
 	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/go-cid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/lyceum-oer/lyceum/index"
+	"github.com/lyceum-oer/lyceum/activity"
 	"github.com/lyceum-oer/lyceum/ipfs"
+	"github.com/lyceum-oer/lyceum/node/actorlog"
+	"github.com/lyceum-oer/lyceum/node/api"
+	"github.com/lyceum-oer/lyceum/node/content"
+	"github.com/lyceum-oer/lyceum/node/logsync"
+	"github.com/lyceum-oer/lyceum/node/search"
+	"github.com/lyceum-oer/lyceum/node/social"
+	"github.com/lyceum-oer/lyceum/node/sqlitedb"
+	"github.com/lyceum-oer/lyceum/node/swarm"
+	"github.com/lyceum-oer/lyceum/node/worker"
 	"github.com/lyceum-oer/lyceum/p2p"
 )
 
@@ -32,7 +40,7 @@ type options struct {
 	log          *slog.Logger
 	syncInterval time.Duration
 	gapDelay     time.Duration
-	sim          simOptions // node/sim.go
+	sim          simOptions // sim.go
 }
 
 // WithSyncInterval sets how often the node asks followed actors' nodes for
@@ -56,9 +64,10 @@ func WithOffline() Option { return func(o *options) { o.offline = true } }
 // WithLogger sets the node's logger; the default is slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
-// Node is a running Lyceum node: its repo, content store, libp2p host and
-// exchange. Its methods are the services every surface (HTTP API, CLI,
-// simulator) calls.
+// Node is a running Lyceum node: its repo, its storage, its libp2p host,
+// and the rooms that hold its services (content, swarm, social, sync,
+// search), each reached by its accessor. Node itself only wires them: New
+// builds them in order, Close takes them down in reverse.
 type Node struct {
 	repo    *Repo
 	cfg     Config
@@ -66,52 +75,29 @@ type Node struct {
 	metrics *prometheus.Registry
 	started time.Time
 
-	store   *ipfs.Store
-	host    *p2p.Host // nil when offline
-	exch    *ipfs.Exchange
-	content *ipfs.Content
-	db      *socialStore
-	gossip  *p2p.Gossip // nil when offline
+	db       *sqlitedb.DB // lyceum.db: the log, the views, sync's and search's owned tables
+	views    *social.Views
+	actorLog *actorlog.Log
+	store    *ipfs.Store
+	host     *p2p.Host // nil when offline
+	exch     *ipfs.Exchange
+	ipfs     *ipfs.Content
 
-	// appendMu orders appends to local logs (seq numbering); ingestMu
-	// orders the ingest of remote activities.
-	appendMu sync.Mutex
-	ingestMu sync.Mutex
-	// blocked is the set of blocked actors, read by every validation;
-	// blockMu orders its writers.
-	blocked  atomic.Pointer[map[string]struct{}]
-	blockMu  sync.Mutex
-	rejected counters
-	accepted counters
-	ingestCh chan ingestItem
-	// gaps are logs to backfill up to an entry gossip brought above a gap,
-	// one job per actor, for the sync loop's workers.
-	gaps *keyedQueue[string, ingestItem]
-	// index is the bleve search index, fed from the log by indexLoop;
-	// indexMu guards swapping it (rebuild) and its checkpoint.
-	index       *index.Index
-	indexMu     sync.Mutex
-	indexKick   chan struct{}
-	justStored  storedEntries // decoded entries on their way to the index
-	heads       *logHeads     // how far each log is stored, to skip SQLite reads
-	searchLimit *clientLimiter
-	postLimit   *clientLimiter // posts per actor in the node's communities
-	rpc         *p2p.Server    // the Lyceum protocols; nil when offline
-	panics      *prometheus.CounterVec
-	pages       *pageCache
-	spoolBudget int64        // bytes of a backfill kept in memory
-	ingested    atomic.Int64 // activities taken off ingestCh, for tests and benchmarks
+	content   *content.Service
+	swarm     *swarm.Service
+	blocklist *logsync.Blocklist
+	sync      *logsync.Service // nil when offline
+	social    *social.Service
+	search    *search.Service
 
-	// ctx is the node's lifetime, for its own goroutines; Close cancels it
-	// and waits for them.
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// cancel ends the rooms' loops; workers owns them.
+	cancel  context.CancelFunc
+	workers *worker.Group
 }
 
-// New starts a node on an opened repo, in this order: content store, libp2p
-// host and DHT, exchange. The node owns the repo from then on: Close
-// releases it.
+// New starts a node on an opened repo, in this order: the database and
+// the log, the content store, the libp2p host and the exchange, then the
+// rooms. The node owns the repo from then on: Close releases it.
 func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 	o := options{log: slog.Default(), syncInterval: time.Minute, gapDelay: DefaultGapDelay}
 	for _, opt := range opts {
@@ -121,139 +107,191 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n := &Node{repo: repo, cfg: cfg, log: o.log, metrics: prometheus.NewRegistry(), started: time.Now(),
-		rejected: counters{m: map[string]*atomic.Int64{}}, accepted: counters{m: map[string]*atomic.Int64{}}}
-	n.ctx, n.cancel = context.WithCancel(context.Background())
-	n.heads = newLogHeads()
-	n.pages = newPageCache(cfg.Limits.SyncCacheEntries, cfg.Limits.SyncCacheMiB<<20)
-	n.spoolBudget = cfg.Limits.BackfillMemoryMiB << 20
-	n.ingestCh = make(chan ingestItem, 4*maxIngestBatch)
-	n.gaps = newKeyedQueue[string, ingestItem](cfg.Limits.PendingBackfills)
-	n.indexKick = make(chan struct{}, 1)
-	n.searchLimit = newClientLimiter(cfg.Search.RateLimit, 2*int(cfg.Search.RateLimit)+1, cfg.Limits.RateLimitedClients)
-	n.postLimit = newClientLimiter(cfg.Limits.CommunityPostsPerMinute/60, int(cfg.Limits.CommunityPostsPerMinute), cfg.Limits.RateLimitedClients)
-	n.panics = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "lyceum_node_panics_total",
-		Help: "Panics recovered in the node's loops and workers, by where they happened.",
-	}, []string{"where"})
-	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), n.panics)
+	n := &Node{repo: repo, cfg: cfg, log: o.log, metrics: prometheus.NewRegistry(), started: time.Now()}
+	panics := worker.Panics()
+	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), panics)
+	n.workers = worker.NewGroup(o.log, panics)
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
 	defer func() {
 		if err != nil {
-			n.closeParts()
+			n.Close()
 		}
 	}()
+	if err := n.openStorage(ctx, o); err != nil {
+		return nil, err
+	}
+	if err := n.startNetwork(o); err != nil {
+		return nil, err
+	}
+	if err := n.startRooms(ctx, o); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
 
+// openStorage opens lyceum.db with the log and its views, and the content
+// store.
+func (n *Node) openStorage(ctx context.Context, o options) error {
 	// Files of a run that ended without Close (backfill spools).
 	if err := os.RemoveAll(n.tmpDir()); err != nil {
-		return nil, fmt.Errorf("clear %s: %w", n.tmpDir(), err)
+		return fmt.Errorf("clear %s: %w", n.tmpDir(), err)
 	}
-	// The social store first: it keeps the log entries the block store
-	// serves.
-	n.db, err = openSocialStore(filepath.Join(repo.Path(), "lyceum.db"))
+	var err error
+	// The WAL is checkpointed every 8,000 pages (32 MiB) instead of
+	// SQLite's 1,000: a checkpoint copies each page once however often
+	// commits rewrote it, and the log's hot index pages are rewritten by
+	// every commit (HQ ingest spent 21 µs an activity in checkpoints, and
+	// 11–20 µs less with this). The read pool serves the gossip
+	// validators, which run on as many goroutines as there are cores.
+	n.db, err = sqlitedb.Open(filepath.Join(n.repo.Path(), "lyceum.db"), sqlitedb.Options{
+		ReadConns: runtime.GOMAXPROCS(0), CheckpointPages: 8000, JournalSizeLimit: 64 << 20})
 	if err != nil {
-		return nil, wrapKind(KindUnavailable, "open the social store", err)
+		return api.Wrap(api.KindUnavailable, "open lyceum.db", err)
 	}
-	if err := n.loadBlocked(n.ctx); err != nil {
-		return nil, wrapKind(KindUnavailable, "open the social store", err)
+	if n.views, err = social.OpenViews(n.db); err != nil {
+		return api.Wrap(api.KindUnavailable, "open lyceum.db", err)
 	}
-	n.store, err = o.openStore(repo, ipfs.WithBlockSource(n.db))
+	// Entries of repos made before log entries moved into lyceum.db are in
+	// the block store, opened next.
+	blocks := &storeBlocks{}
+	if n.actorLog, err = actorlog.New(n.db, actorlog.WithApplier(n.views), actorlog.WithBlocks(blocks)); err != nil {
+		return api.Wrap(api.KindUnavailable, "open lyceum.db", err)
+	}
+	if n.store, err = o.openStore(n.repo, ipfs.WithBlockSource(n.actorLog)); err != nil {
+		return api.Wrap(api.KindUnavailable, "open content store", err)
+	}
+	blocks.store = n.store
+	if n.blocklist, err = logsync.OpenBlocklist(ctx, n.db); err != nil {
+		return err
+	}
+	return nil
+}
+
+// storeBlocks reads blocks from the local store only.
+type storeBlocks struct{ store *ipfs.Store }
+
+func (b *storeBlocks) GetBlock(ctx context.Context, c cid.Cid) ([]byte, error) {
+	if b.store == nil {
+		return nil, errors.New("no block store")
+	}
+	blk, err := b.store.Blockstore().Get(ctx, c)
 	if err != nil {
-		return nil, wrapKind(KindUnavailable, "open content store", err)
+		return nil, err
 	}
+	return blk.RawData(), nil
+}
+
+// startNetwork starts the libp2p host and the exchange (unless offline)
+// and the content services over them.
+func (n *Node) startNetwork(o options) error {
+	cfg := n.cfg
 	if !o.offline && o.sim.host != nil {
 		n.host = o.sim.host
 	} else if !o.offline {
 		listen, err := cfg.ListenAddrs()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		boot, err := cfg.BootstrapPeers()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		n.host, err = p2p.New(p2p.Config{
-			Identity:         repo.Identity(),
-			ListenAddrs:      listen,
-			Bootstrap:        boot,
-			DHTMode:          p2p.DHTMode(cfg.DHT.Mode),
-			LoopbackOnLANDHT: cfg.DHT.LoopbackOnLAN,
-			MDNS:             cfg.Swarm.MDNS,
-			NATPortMap:       cfg.Swarm.NATPortMap,
-			RelayService:     cfg.Swarm.RelayService,
-			AutoNATService:   cfg.Swarm.AutoNATService,
-			ConnLow:          cfg.Swarm.ConnLow,
-			ConnHigh:         cfg.Swarm.ConnHigh,
-			MaxMemory:        cfg.Swarm.MaxMemoryMiB << 20,
-			Registerer:       n.metrics,
-			UserAgent:        "lyceum/" + Version,
-			Logger:           o.log,
+			Identity: n.repo.Identity(), ListenAddrs: listen, Bootstrap: boot,
+			DHTMode: p2p.DHTMode(cfg.DHT.Mode), LoopbackOnLANDHT: cfg.DHT.LoopbackOnLAN,
+			MDNS: cfg.Swarm.MDNS, NATPortMap: cfg.Swarm.NATPortMap, RelayService: cfg.Swarm.RelayService,
+			AutoNATService: cfg.Swarm.AutoNATService, ConnLow: cfg.Swarm.ConnLow, ConnHigh: cfg.Swarm.ConnHigh,
+			MaxMemory: cfg.Swarm.MaxMemoryMiB << 20, Registerer: n.metrics, UserAgent: "lyceum/" + Version, Logger: o.log,
 		})
 		if err != nil {
 			if errors.Is(err, p2p.ErrAddrInUse) {
-				return nil, wrapKind(KindUnavailable, "start libp2p host", err)
+				return api.Wrap(api.KindUnavailable, "start libp2p host", err)
 			}
-			return nil, fmt.Errorf("start libp2p host: %w", err)
+			return fmt.Errorf("start libp2p host: %w", err)
 		}
 	}
 	if n.host != nil {
+		var err error
 		n.exch, err = ipfs.NewExchange(n.host.Libp2p(), n.host.Routing(), n.store, ipfs.ExchangeConfig{
-			Provide:         cfg.Provide.Enabled,
-			ProvideInterval: time.Duration(cfg.Provide.Interval),
+			Provide: cfg.Provide.Enabled, ProvideInterval: time.Duration(cfg.Provide.Interval),
 		}, ipfs.WithExchangeLogger(o.log))
 		if err != nil {
-			return nil, fmt.Errorf("start exchange: %w", err)
+			return fmt.Errorf("start exchange: %w", err)
 		}
 	}
-	n.content = ipfs.New(n.store, n.exch, ipfs.WithLogger(o.log))
-	if !o.sim.noIndex {
-		if err := n.openIndex(n.ctx); err != nil {
-			return nil, err
-		}
-		n.wg.Add(1)
-		go n.indexLoop(n.ctx)
-	}
+	n.ipfs = ipfs.New(n.store, n.exch, ipfs.WithLogger(o.log))
+	n.content = content.New(n.ipfs, cfg.Import.Profile, n.host != nil)
+	n.swarm = swarm.New(n.host, n.repo.PeerID().String(), "lyceum/"+Version)
+	return nil
+}
+
+// startRooms builds sync, social and search over the log and the network,
+// and starts their loops.
+func (n *Node) startRooms(ctx context.Context, o options) error {
+	cfg, lim, views := n.cfg, n.cfg.Limits, n.views
+	var err error
+	var rpc *p2p.Server
+	var net social.Network
 	if n.host != nil {
+		if rpc, err = p2p.NewServer(n.host.Libp2p(), o.log, n.metrics); err != nil {
+			return err
+		}
 		gc := o.gossipConfig()
 		gc.Registerer = n.metrics
-		n.gossip, err = p2p.NewGossip(n.host.Libp2p(), n.validate, gc)
+		n.sync, err = logsync.New(logsync.Config{
+			Indexer: cfg.Search.Indexer, SyncInterval: o.syncInterval, GapDelay: o.gapDelay, TmpDir: n.tmpDir(),
+			SyncCacheEntries: lim.SyncCacheEntries, SyncCacheBytes: lim.SyncCacheMiB << 20,
+			BackfillMemory: lim.BackfillMemoryMiB << 20, BackfillMaxEntries: lim.BackfillMaxEntries,
+			PendingBackfills: lim.PendingBackfills, HeldEntries: lim.HeldEntries, HeldBytes: lim.HeldMiB << 20,
+			PostsPerMinute: lim.CommunityPostsPerMinute, DeliveriesPerSecond: lim.DeliveriesPerSecond,
+			RateLimitedClients: lim.RateLimitedClients, Gossip: gc, Logger: o.log,
+		}, logsync.Deps{
+			Log: n.actorLog, DB: n.db, Views: views, Announcer: social.NewAnnouncer(n.actorLog, views), Blocks: n.content,
+			Host: n.host, RPC: rpc, Verifier: activity.NewVerifier(lim.ActorKeys), Blocklist: n.blocklist, Workers: n.workers,
+		})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if n.rpc, err = p2p.NewServer(n.host.Libp2p(), o.log, n.metrics); err != nil {
-			return nil, err
-		}
-		n.rpc.Serve(n.ctx, ProtocolLog, logService(), n.handleLog)
-		n.rpc.Serve(n.ctx, ProtocolSearch, n.searchService(), n.handleSearch)
-		n.rpc.Serve(n.ctx, ProtocolDeliver, n.deliverService(), n.handleDeliver)
-		if cfg.Search.Indexer {
-			if err := n.gossip.Join(TopicIndex, n.onGossip); err != nil {
-				return nil, err
-			}
-		}
-		if err := n.resubscribe(n.ctx); err != nil {
-			return nil, fmt.Errorf("subscribe to followed actors: %w", err)
-		}
-		n.wg.Add(2)
-		go n.syncLoop(n.ctx, o.syncInterval)
-		go n.ingestLoop(n.ctx, o.gapDelay)
+		net = n.sync
 	}
-	return n, nil
+	n.social = social.New(n.actorLog, views, n.content, net, n.repo.PeerID().String())
+	indexPath := filepath.Join(n.repo.Path(), "index")
+	if o.sim.noIndex {
+		indexPath = ""
+	}
+	n.search, err = search.New(ctx, search.Config{
+		IndexPath: indexPath, HQs: cfg.Search.HQs, Timeout: time.Duration(cfg.Search.Timeout),
+		RateLimit: cfg.Search.RateLimit, RateLimited: lim.RateLimitedClients, Logger: o.log,
+	}, search.Deps{Log: n.actorLog, DB: n.db, Handles: views, Host: n.host, RPC: rpc, Workers: n.workers})
+	if err != nil {
+		return err
+	}
+	if n.sync != nil {
+		if err := n.sync.Start(ctx); err != nil {
+			return err
+		}
+	}
+	n.search.Start(ctx)
+	return nil
 }
 
-// Close stops the node in the reverse order of New and releases the repo.
+// tmpDir is where the node keeps files it needs only while it runs
+// (backfill spools); New empties it.
+func (n *Node) tmpDir() string { return filepath.Join(n.repo.Path(), "tmp") }
+
+// Close stops the node in the reverse order of New and releases the repo:
+// the loops first, then the network, then storage.
 func (n *Node) Close() error {
-	return n.closeParts()
-}
-
-func (n *Node) closeParts() error {
 	var errs []error
 	if n.cancel != nil {
 		n.cancel()
-		n.wg.Wait()
+		n.workers.Wait()
+		n.cancel = nil
 	}
-	if n.gossip != nil {
-		errs = append(errs, n.gossip.Close())
-		n.gossip = nil
+	if n.sync != nil {
+		errs = append(errs, n.sync.Close())
+		n.sync = nil
 	}
 	if n.exch != nil {
 		errs = append(errs, n.exch.Close())
@@ -263,9 +301,9 @@ func (n *Node) closeParts() error {
 		errs = append(errs, n.host.Close())
 		n.host = nil
 	}
-	if n.index != nil {
-		errs = append(errs, n.index.Close())
-		n.index = nil
+	if n.search != nil {
+		errs = append(errs, n.search.Close())
+		n.search = nil
 	}
 	if n.db != nil {
 		errs = append(errs, n.db.Close())
@@ -282,19 +320,27 @@ func (n *Node) closeParts() error {
 	return errors.Join(errs...)
 }
 
-// survive runs f, recovering a panic: it is logged with its stack and
-// counted in lyceum_node_panics_total. The loops and workers that handle
-// what other nodes send run their work through it, so that one bad input
-// cannot end the process.
-func (n *Node) survive(where string, f func()) {
-	defer func() {
-		if p := recover(); p != nil {
-			n.panics.WithLabelValues(where).Inc()
-			n.log.Error("panic recovered", "where", where, "panic", p, "stack", string(debug.Stack()))
-		}
-	}()
-	f()
-}
+// Content is the content room: add, cat, pin, gc, CAR.
+func (n *Node) Content() *content.Service { return n.content }
+
+// Swarm is the swarm room: identity, connect, peers.
+func (n *Node) Swarm() *swarm.Service { return n.swarm }
+
+// Social is the social room: actors, resources, follows, feeds,
+// collections.
+func (n *Node) Social() *social.Service { return n.social }
+
+// Search is the search room.
+func (n *Node) Search() *search.Service { return n.search }
+
+// Sync is the sync room; nil when the node is offline.
+func (n *Node) Sync() *logsync.Service { return n.sync }
+
+// Log is the node's copy of actors' logs.
+func (n *Node) Log() *actorlog.Log { return n.actorLog }
+
+// Blocklist is the set of actors the node drops.
+func (n *Node) Blocklist() *logsync.Blocklist { return n.blocklist }
 
 // Online reports whether the node has a libp2p host.
 func (n *Node) Online() bool { return n.host != nil }
@@ -310,8 +356,25 @@ func (n *Node) Metrics() *prometheus.Registry { return n.metrics }
 
 // BlockService gives the gateway the node's blocks: local, and fetched over
 // bitswap when online.
-func (n *Node) BlockService() blockservice.BlockService { return n.content.BlockService() }
+func (n *Node) BlockService() blockservice.BlockService { return n.ipfs.BlockService() }
 
 // Host is the node's libp2p host, nil when offline (for the simulator and
 // tests that need the raw host).
 func (n *Node) Host() *p2p.Host { return n.host }
+
+// Stat summarises the repo and the network: what `lyceum stat` shows.
+func (n *Node) Stat(ctx context.Context) (api.Stat, error) {
+	rs, err := n.content.RepoStat(ctx)
+	if err != nil {
+		return api.Stat{}, err
+	}
+	st := api.Stat{
+		PeerID: n.repo.PeerID().String(), Online: n.host != nil, RepoPath: n.repo.Path(),
+		RepoSizeBytes: rs.SizeBytes, Blocks: int64(rs.Blocks), Pins: rs.Pins, Peers: n.swarm.Count(),
+		UptimeSeconds: int64(time.Since(n.started).Seconds()), Gossip: map[string]int64{},
+	}
+	if n.sync != nil {
+		st.Gossip = n.sync.Stats()
+	}
+	return st, nil
+}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // Files and folders of a repo.
@@ -68,7 +70,7 @@ func IsInitialized(path string) bool {
 // refuses to touch a path that already holds a repo.
 func InitRepo(path, profile string) error {
 	if IsInitialized(path) {
-		return &Error{Kind: KindConflict, Msg: fmt.Sprintf("%s already holds a Lyceum repo (remove it or set LYCEUM_PATH to another folder)", path)}
+		return &api.Error{Kind: api.KindConflict, Msg: fmt.Sprintf("%s already holds a Lyceum repo (remove it or set LYCEUM_PATH to another folder)", path)}
 	}
 	cfg, err := DefaultConfig(profile)
 	if err != nil {
@@ -117,14 +119,14 @@ func InitRepo(path, profile string) error {
 // OpenRepo locks and reads the repo at path.
 func OpenRepo(path string) (*Repo, error) {
 	if !IsInitialized(path) {
-		return nil, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("no Lyceum repo at %s (run `lyceum init`, or set LYCEUM_PATH)", path), Err: ErrNoRepo}
+		return nil, &api.Error{Kind: api.KindNotFound, Msg: fmt.Sprintf("no Lyceum repo at %s (run `lyceum init`, or set LYCEUM_PATH)", path), Err: ErrNoRepo}
 	}
 	v, err := os.ReadFile(filepath.Join(path, versionFile))
 	if err != nil {
 		return nil, fmt.Errorf("read repo version: %w", err)
 	}
 	if got := strings.TrimSpace(string(v)); got != repoVersion {
-		return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("repo %s has version %q; this lyceum reads version %s", path, got, repoVersion)}
+		return nil, &api.Error{Kind: api.KindInvalid, Msg: fmt.Sprintf("repo %s has version %q; this lyceum reads version %s", path, got, repoVersion)}
 	}
 	lock, err := lockRepo(path)
 	if err != nil {
@@ -155,7 +157,7 @@ func (r *Repo) load() error {
 	}
 	key, err := crypto.UnmarshalPrivateKey(keyBytes)
 	if err != nil {
-		return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("%s is not a valid identity key", filepath.Join(r.path, identityFile)), Err: err}
+		return &api.Error{Kind: api.KindInvalid, Msg: fmt.Sprintf("%s is not a valid identity key", filepath.Join(r.path, identityFile)), Err: err}
 	}
 	r.key = key
 	tok, err := os.ReadFile(filepath.Join(r.path, tokenFile))
@@ -246,7 +248,7 @@ func lockRepo(path string) (*os.File, error) {
 			msg += " (pid " + pid + ")"
 		}
 		msg += ": stop it, or use the running daemon through the CLI"
-		return nil, &Error{Kind: KindUnavailable, Msg: msg, Err: ErrRepoLocked}
+		return nil, &api.Error{Kind: api.KindUnavailable, Msg: msg, Err: ErrRepoLocked}
 	}
 	if err := f.Truncate(0); err == nil {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // MustInitRepo creates a test-profile repo in a temporary folder.
@@ -19,14 +21,14 @@ func MustInitRepo(tb testing.TB) string {
 func TestInitTwiceIsAConflict(t *testing.T) {
 	path := MustInitRepo(t)
 	err := InitRepo(path, ProfileTest)
-	if KindOf(err) != KindConflict {
+	if api.KindOf(err) != api.KindConflict {
 		t.Fatalf("err = %v, want a conflict", err)
 	}
 }
 
 func TestOpenMissingRepoSaysHowToCreateOne(t *testing.T) {
 	_, err := OpenRepo(filepath.Join(t.TempDir(), "nothing"))
-	if !errors.Is(err, ErrNoRepo) || KindOf(err) != KindNotFound {
+	if !errors.Is(err, ErrNoRepo) || api.KindOf(err) != api.KindNotFound {
 		t.Fatalf("err = %v, want ErrNoRepo of kind not_found", err)
 	}
 }
@@ -38,7 +40,7 @@ func TestSecondOpenOfALockedRepoFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = OpenRepo(path)
-	if !errors.Is(err, ErrRepoLocked) || KindOf(err) != KindUnavailable {
+	if !errors.Is(err, ErrRepoLocked) || api.KindOf(err) != api.KindUnavailable {
 		t.Fatalf("err = %v, want ErrRepoLocked", err)
 	}
 	r.Close()

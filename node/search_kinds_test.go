@@ -1,47 +1,42 @@
-package node
+package node_test
 
 import (
 	"context"
 	"testing"
 
 	"github.com/lyceum-oer/lyceum/activity"
+	"github.com/lyceum-oer/lyceum/node/api"
+	"github.com/lyceum-oer/lyceum/node/nodetest"
 )
 
 // A node indexes the persons, communities and collections it creates, as
 // well as resources, and search finds each by kind.
 func TestSearchFindsEveryKind(t *testing.T) {
 	ctx := context.Background()
-	n := mustSocialNode(t)
+	n := mustNode(t, nodetest.Options{})
 	ada := mustPerson(t, n, "ada")
-	if _, err := n.CreateActor(ctx, "geometers", "Geometry teachers", "Sharing polygon worksheets", activity.Group); err != nil {
+	if _, err := n.Social().CreateActor(ctx, api.CreateActorRequest{Username: "geometers", Name: "Geometry teachers", Summary: "Sharing polygon worksheets", Type: string(activity.Group)}); err != nil {
 		t.Fatal(err)
 	}
-	col, err := n.CreateCollection(ctx, ada.DID, "Polygon favourites", "The best polygon sheets")
+	col, err := n.Social().CreateCollection(ctx, api.CollectionRequest{As: ada.DID, Title: "Polygon favourites", Summary: "The best polygon sheets"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	publishLink(t, n, ada.DID, 1)
-	search := func(q SearchQuery) []SearchHit {
+	search := func(q api.SearchQuery) []api.SearchHit {
 		t.Helper()
-		if err := n.WaitIndexed(ctx); err != nil {
-			t.Fatal(err)
-		}
-		r, err := n.Search(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.Hits
+		return localSearch(t, n, q).Hits
 	}
 	cases := []struct {
 		name string
-		q    SearchQuery
+		q    api.SearchQuery
 		id   string
 		kind string
 	}{
-		{"a person by username", SearchQuery{Text: "ada", Kind: "person"}, ada.DID, "person"},
-		{"a community by its summary", SearchQuery{Text: "polygon", Kind: "community"}, "", "community"},
-		{"a collection by its title", SearchQuery{Text: "favourites", Kind: "collection"}, col.ID, "collection"},
-		{"a resource by its title", SearchQuery{Text: "fiche fractions", Kind: "resource"}, "", "resource"},
+		{"a person by username", api.SearchQuery{Text: "ada", Kind: "person"}, ada.DID, "person"},
+		{"a community by its summary", api.SearchQuery{Text: "polygon", Kind: "community"}, "", "community"},
+		{"a collection by its title", api.SearchQuery{Text: "favourites", Kind: "collection"}, col.ID, "collection"},
+		{"a resource by its title", api.SearchQuery{Text: "fiche fractions", Kind: "resource"}, "", "resource"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,21 +47,21 @@ func TestSearchFindsEveryKind(t *testing.T) {
 		})
 	}
 	t.Run("an updated collection is found by its new title only", func(t *testing.T) {
-		if _, err := n.UpdateCollection(ctx, ada.DID, col.ID, "Hexagon picks", ""); err != nil {
+		if _, err := n.Social().UpdateCollection(ctx, col.ID, api.CollectionRequest{As: ada.DID, Title: "Hexagon picks"}); err != nil {
 			t.Fatal(err)
 		}
-		if hs := search(SearchQuery{Text: "hexagon", Kind: "collection"}); len(hs) != 1 || hs[0].ID != col.ID {
+		if hs := search(api.SearchQuery{Text: "hexagon", Kind: "collection"}); len(hs) != 1 || hs[0].ID != col.ID {
 			t.Fatalf("new title: %+v", hs)
 		}
-		if hs := search(SearchQuery{Text: "favourites", Kind: "collection"}); len(hs) != 0 {
+		if hs := search(api.SearchQuery{Text: "favourites", Kind: "collection"}); len(hs) != 0 {
 			t.Fatalf("old title still found: %+v", hs)
 		}
 	})
 	t.Run("a deleted collection is not found", func(t *testing.T) {
-		if _, err := n.DeleteCollection(ctx, ada.DID, col.ID); err != nil {
+		if _, err := n.Social().DeleteCollection(ctx, ada.DID, col.ID); err != nil {
 			t.Fatal(err)
 		}
-		if hs := search(SearchQuery{Kind: "collection"}); len(hs) != 0 {
+		if hs := search(api.SearchQuery{Kind: "collection"}); len(hs) != 0 {
 			t.Fatalf("deleted collection found: %+v", hs)
 		}
 	})

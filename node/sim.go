@@ -59,17 +59,17 @@ func (o *options) gossipConfig() p2p.GossipConfig {
 // GossipPeerScores is GossipSub's latest score of each peer (nil when
 // offline): the simulator checks that attackers are scored out.
 func (n *Node) GossipPeerScores() map[peer.ID]float64 {
-	if n.gossip == nil {
+	if n.sync == nil {
 		return nil
 	}
-	return n.gossip.PeerScores()
+	return n.sync.Gossip().PeerScores()
 }
 
 // GossipTopicPeers lists the connected peers known to be subscribed to
 // topic (nil when offline).
 func (n *Node) GossipTopicPeers(topic string) []peer.ID {
-	if n.gossip == nil {
+	if n.sync == nil {
 		return nil
 	}
-	return n.gossip.TopicPeers(topic)
+	return n.sync.Gossip().TopicPeers(topic)
 }

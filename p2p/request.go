@@ -11,13 +11,11 @@ import (
 	"runtime/debug"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/time/rate"
 )
 
 // This file is the one request/response helper every Lyceum protocol
@@ -41,8 +39,6 @@ const (
 	DefaultMaxRequest  = 64 << 10
 	DefaultMaxResponse = 4 << 20
 	DefaultTimeout     = 10 * time.Second
-	// DefaultRateLimitedPeers bounds the peers whose rate is tracked.
-	DefaultRateLimitedPeers = 10000
 )
 
 // maxRefusal bounds the message of a refusal or failure.
@@ -59,13 +55,15 @@ type ServiceConfig struct {
 	// Timeout bounds the whole exchange, from the stream's opening to the
 	// answer's last byte; 0 = DefaultTimeout.
 	Timeout time.Duration
-	// PeerRate is the requests per second one peer may make, with bursts
-	// of PeerBurst; 0 = unlimited.
-	PeerRate  float64
-	PeerBurst int
-	// RateLimitedPeers bounds the peers whose rate is remembered (the
-	// least recently seen are forgotten); 0 = DefaultRateLimitedPeers.
-	RateLimitedPeers int
+	// PerPeer limits the rate of each peer's requests, keyed by peer ID;
+	// nil = unlimited.
+	PerPeer Limiter
+}
+
+// Limiter decides whether a key (here a peer ID) may make one more request
+// now, and counts it if so.
+type Limiter interface {
+	Allow(key string) bool
 }
 
 func (c ServiceConfig) withDefaults() ServiceConfig {
@@ -77,12 +75,6 @@ func (c ServiceConfig) withDefaults() ServiceConfig {
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
-	}
-	if c.RateLimitedPeers <= 0 {
-		c.RateLimitedPeers = DefaultRateLimitedPeers
-	}
-	if c.PeerBurst <= 0 {
-		c.PeerBurst = max(1, int(2*c.PeerRate))
 	}
 	return c
 }
@@ -161,12 +153,8 @@ func NewServer(h host.Host, log *slog.Logger, reg prometheus.Registerer) (*Serve
 // or the host closes.
 func (s *Server) Serve(ctx context.Context, proto protocol.ID, cfg ServiceConfig, fn RequestHandler) {
 	cfg = cfg.withDefaults()
-	var limits *lru.Cache[peer.ID, *rate.Limiter]
-	if cfg.PeerRate > 0 {
-		limits, _ = lru.New[peer.ID, *rate.Limiter](cfg.RateLimitedPeers)
-	}
 	s.host.SetStreamHandler(proto, func(st network.Stream) {
-		s.handle(ctx, proto, cfg, limits, fn, st)
+		s.handle(ctx, proto, cfg, fn, st)
 	})
 	context.AfterFunc(ctx, func() { s.host.RemoveStreamHandler(proto) })
 }
@@ -179,21 +167,14 @@ func (s *Server) count(proto protocol.ID, outcome string) {
 
 // handle serves one stream. It never panics: a panic in fn is recovered,
 // logged with its stack, counted, and answered as a failure.
-func (s *Server) handle(ctx context.Context, proto protocol.ID, cfg ServiceConfig, limits *lru.Cache[peer.ID, *rate.Limiter], fn RequestHandler, st network.Stream) {
+func (s *Server) handle(ctx context.Context, proto protocol.ID, cfg ServiceConfig, fn RequestHandler, st network.Stream) {
 	defer st.Close()
 	from := st.Conn().RemotePeer()
 	_ = st.SetDeadline(time.Now().Add(cfg.Timeout))
-	if limits != nil {
-		lim, ok := limits.Get(from)
-		if !ok {
-			lim = rate.NewLimiter(rate.Limit(cfg.PeerRate), cfg.PeerBurst)
-			limits.Add(from, lim)
-		}
-		if !lim.Allow() {
-			s.count(proto, "rate_limited")
-			_ = writeFrame(st, statusRefused, []byte(ErrRateLimited.Msg))
-			return
-		}
+	if cfg.PerPeer != nil && !cfg.PerPeer.Allow(string(from)) {
+		s.count(proto, "rate_limited")
+		_ = writeFrame(st, statusRefused, []byte(ErrRateLimited.Msg))
+		return
 	}
 	req, err := readFrame(bufio.NewReader(st), cfg.MaxRequest)
 	if err != nil {

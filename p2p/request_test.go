@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,7 +129,7 @@ func TestAnswersOverTheCallersLimitAreRefusedByTheCaller(t *testing.T) {
 }
 
 func TestPeersOverTheirRateAreRefused(t *testing.T) {
-	server, client, _ := mustServedPair(t, ServiceConfig{PeerRate: 0.001, PeerBurst: 3}, func(context.Context, peer.ID, []byte) ([]byte, error) {
+	server, client, _ := mustServedPair(t, ServiceConfig{PerPeer: &countLimit{max: 3}}, func(context.Context, peer.ID, []byte) ([]byte, error) {
 		return []byte("ok"), nil
 	})
 	for i := range 3 {
@@ -178,4 +179,21 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 		t.Fatal(err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+// countLimit allows each key max requests in all.
+type countLimit struct {
+	mu  sync.Mutex
+	max int
+	n   map[string]int
+}
+
+func (l *countLimit) Allow(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n == nil {
+		l.n = map[string]int{}
+	}
+	l.n[key]++
+	return l.n[key] <= l.max
 }

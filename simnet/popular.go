@@ -11,7 +11,7 @@ import (
 
 	"github.com/ipfs/boxo/files"
 
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // runPopular: node 0 publishes a large file; many nodes fetch it at once.
@@ -25,11 +25,11 @@ func (s *Sim) runPopular(ctx context.Context, r *Result, progress Progress) erro
 		data[i] = byte(rng.Uint32())
 	}
 	n0 := s.Node(0)
-	c, err := n0.AddFiles(ctx, "popular.bin", files.NewBytesFile(data), node.AddOptions{CIDVersion: 1}, nil)
+	c, err := n0.Content().Add(ctx, "popular.bin", files.NewBytesFile(data), api.AddOptions{CIDVersion: 1}, nil)
 	if err != nil {
 		return fmt.Errorf("add the file: %w", err)
 	}
-	res, err := n0.Publish(ctx, node.PublishRequest{FileCID: c.String(), Filename: "popular.bin", Title: "simres popular",
+	res, err := n0.Social().Publish(ctx, api.PublishRequest{FileCID: c.String(), Filename: "popular.bin", Title: "simres popular",
 		License: "CC-BY-4.0", Language: "en", Community: s.community})
 	if err != nil {
 		return err
@@ -58,7 +58,7 @@ func (s *Sim) runPopular(ctx context.Context, r *Result, progress Progress) erro
 				}
 				fctx, cancel := context.WithTimeout(ctx, s.sc.Converge.D()+time.Minute)
 				defer cancel()
-				rc, _, err := s.Node(i).Cat(fctx, c)
+				rc, _, err := s.Node(i).Content().Cat(fctx, c)
 				if err != nil {
 					return err
 				}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
+	"github.com/lyceum-oer/lyceum/node/logsync"
 	"github.com/lyceum-oer/lyceum/p2p"
 )
 
@@ -365,10 +367,10 @@ func (s *Sim) publishAll(ctx context.Context, sched []pub, tag string, progress 
 			return nil, err
 		}
 		go func(j int, p pub) {
-			var res node.Published
+			var res api.Published
 			var err error
 			publish := func(n *node.Node) {
-				res, err = n.Publish(ctx, node.PublishRequest{
+				res, err = n.Social().Publish(ctx, api.PublishRequest{
 					URL:       fmt.Sprintf("https://example.org/%s/%d", tag, p.k),
 					Title:     fmt.Sprintf("simres %s %d", tag, p.k),
 					Summary:   "A simulated resource",
@@ -482,7 +484,7 @@ func (s *Sim) completeness(ctx context.Context, ids []string, nodes []int) float
 	for _, i := range nodes {
 		s.use(i, func(n *node.Node) {
 			total += len(ids)
-			feed, err := n.Feed(ctx, len(ids)+1000)
+			feed, err := n.Social().Feed(ctx, len(ids)+1000)
 			if err != nil {
 				return
 			}
@@ -507,7 +509,7 @@ func (s *Sim) missing(ctx context.Context, ids []string, nodes []int) []MissingP
 	lack := map[string][]int{}
 	for _, i := range nodes {
 		s.use(i, func(n *node.Node) {
-			feed, err := n.Feed(ctx, len(ids)+1000)
+			feed, err := n.Social().Feed(ctx, len(ids)+1000)
 			if err != nil {
 				return
 			}
@@ -531,7 +533,7 @@ func (s *Sim) missing(ctx context.Context, ids []string, nodes []int) []MissingP
 	for i, k := range lacks {
 		s.use(i, func(n *node.Node) {
 			s.stragglers = append(s.stragglers, Straggler{Node: i, Lacks: k, Peers: len(n.Host().Libp2p().Network().Peers()),
-				TopicPeers: len(n.GossipTopicPeers(node.TopicOfGroup(s.community)))})
+				TopicPeers: len(n.GossipTopicPeers(logsync.TopicOfGroup(s.community)))})
 		})
 	}
 	sort.Slice(s.stragglers, func(a, b int) bool { return s.stragglers[a].Node < s.stragglers[b].Node })
@@ -735,7 +737,7 @@ func (s *Sim) indexed(ctx context.Context, tag string) int {
 	if n == nil {
 		return 0
 	}
-	res, err := n.Search(ctx, node.SearchQuery{Text: "simres", Kind: "resource", Size: 1})
+	res, err := n.Search().Search(ctx, api.SearchQuery{Text: "simres", Kind: "resource", Size: 1})
 	if err != nil {
 		return 0
 	}

@@ -21,6 +21,8 @@ import (
 
 	"github.com/lyceum-oer/lyceum/activity"
 	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
+	"github.com/lyceum-oer/lyceum/node/logsync"
 	"github.com/lyceum-oer/lyceum/p2p"
 )
 
@@ -247,13 +249,13 @@ func Start(ctx context.Context, sc Scenario, v Variant, progress func(string, in
 		return nil, err
 	}
 	n0 := s.Node(0)
-	g, err := n0.CreateActor(ctx, "commons", "Commons", "", activity.Group)
+	g, err := n0.Social().CreateActor(ctx, api.CreateActorRequest{Username: "commons", Name: "Commons", Type: string(activity.Group)})
 	if err != nil {
 		return nil, err
 	}
 	s.community = g.DID
 	s.origin = "commons@" + n0.Host().Addrs()[0].String()
-	s.col.setTopic(node.TopicOfGroup(g.DID))
+	s.col.setTopic(logsync.TopicOfGroup(g.DID))
 	if err := s.parallel(ctx, "start nodes", 1, sc.Nodes, func(i int) error { return s.StartNode(ctx, i) }); err != nil {
 		return nil, err
 	}
@@ -264,13 +266,13 @@ func Start(ctx context.Context, sc Scenario, v Variant, progress func(string, in
 	}
 	if err := s.parallel(ctx, "follow", 0, sc.Nodes, func(i int) error {
 		n := s.Node(i)
-		if _, err := n.CreateActor(ctx, fmt.Sprintf("u%d", i), fmt.Sprintf("User %d", i), "", activity.Person); err != nil {
+		if _, err := n.Social().CreateActor(ctx, api.CreateActorRequest{Username: fmt.Sprintf("u%d", i), Name: fmt.Sprintf("User %d", i)}); err != nil {
 			return err
 		}
 		if i == 0 {
 			return nil
 		}
-		if _, err := n.Follow(ctx, "", s.origin); err != nil {
+		if _, err := n.Social().Follow(ctx, api.FollowRequest{Actor: s.origin}); err != nil {
 			return fmt.Errorf("node %d follows the community: %w", i, err)
 		}
 		if !s.isEdge(0, i) {

@@ -193,7 +193,7 @@ func (s *Sim) runSpam(ctx context.Context, r *Result, progress Progress) error {
 	r.Extra["attacker_peers_left"] = connected / float64(len(atk))
 	for i := 0; i < s.sc.Nodes; i++ {
 		if n := s.Node(i); n != nil {
-			for k, v := range n.GossipStats() {
+			for k, v := range n.Sync().Stats() {
 				r.Extra["node_"+k] += float64(v)
 			}
 		}

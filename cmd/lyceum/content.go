@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // printJSON writes v as indented JSON on stdout.
@@ -66,11 +67,11 @@ func (a *app) connectCommand() *cobra.Command {
 		Args:    exactArgs(1, "one multiaddr"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withBackend(cmd.Context(), func(b backend) error {
-				id, err := b.Connect(cmd.Context(), args[0])
+				res, err := b.Connect(cmd.Context(), api.ConnectRequest{Addr: args[0]})
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "connected to %s\n", id)
+				fmt.Fprintf(a.stdout, "connected to %s\n", res.PeerID)
 				return nil
 			})
 		},
@@ -104,7 +105,7 @@ func (a *app) peersCommand() *cobra.Command {
 
 func (a *app) addCommand() *cobra.Command {
 	var (
-		o         node.AddOptions
+		o         api.AddOptions
 		rawLeaves bool
 		noPin     bool
 	)
@@ -125,7 +126,7 @@ bytes: CIDv0, 256 KiB chunks, at most 174 links per node, dag-pb leaves.
 			path := args[0]
 			st, err := os.Stat(path)
 			if err != nil {
-				return &node.Error{Kind: node.KindNotFound, Msg: fmt.Sprintf("cannot read %s", path), Err: err}
+				return api.Wrap(api.KindNotFound, "cannot read "+path, err)
 			}
 			var total int64
 			if st.Mode().IsRegular() {
@@ -195,7 +196,7 @@ func (a *app) getCommand() *cobra.Command {
 		Short: "Fetch a file or folder by CID and write it to disk",
 		Args:  exactArgs(1, "one CID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := node.ParseCID(args[0])
+			c, err := api.ParseCID(args[0])
 			if err != nil {
 				return err
 			}
@@ -203,7 +204,7 @@ func (a *app) getCommand() *cobra.Command {
 				out = c.String()
 			}
 			if _, err := os.Lstat(out); err == nil {
-				return &node.Error{Kind: node.KindConflict, Msg: fmt.Sprintf("%s exists already: choose another path with -o", out)}
+				return api.Errorf(api.KindConflict, "%s exists already: choose another path with -o", out)
 			}
 			return a.withBackend(cmd.Context(), func(b backend) error {
 				size, err := b.Size(cmd.Context(), c)
@@ -234,7 +235,7 @@ func (a *app) catCommand() *cobra.Command {
 		Short: "Write a file's bytes to standard output",
 		Args:  exactArgs(1, "one CID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := node.ParseCID(args[0])
+			c, err := api.ParseCID(args[0])
 			if err != nil {
 				return err
 			}
@@ -296,7 +297,7 @@ func (a *app) cidCommand(use, short, done string, do func(backend, context.Conte
 		Short: short,
 		Args:  exactArgs(1, "one CID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := node.ParseCID(args[0])
+			c, err := api.ParseCID(args[0])
 			if err != nil {
 				return err
 			}
@@ -345,7 +346,7 @@ func (a *app) carCommand() *cobra.Command {
 		Example: "  lyceum car export bafy… > resource.car",
 		Args:    exactArgs(1, "one CID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := node.ParseCID(args[0])
+			c, err := api.ParseCID(args[0])
 			if err != nil {
 				return err
 			}
@@ -363,7 +364,7 @@ func (a *app) carCommand() *cobra.Command {
 			if args[0] != "-" {
 				f, err := os.Open(args[0])
 				if err != nil {
-					return &node.Error{Kind: node.KindNotFound, Msg: fmt.Sprintf("cannot read %s", args[0]), Err: err}
+					return api.Wrap(api.KindNotFound, "cannot read "+args[0], err)
 				}
 				defer f.Close()
 				r = f

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -13,8 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lyceum-oer/lyceum/gateway"
 	"github.com/lyceum-oer/lyceum/node"
+	nodedaemon "github.com/lyceum-oer/lyceum/node/daemon"
 )
 
 func (a *app) initCommand() *cobra.Command {
@@ -120,96 +119,20 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags) error {
 		return err
 	}
 	repo.SetConfig(cfg)
-
-	// Take the HTTP port before starting the network, so that a taken port
-	// fails fast and touches nothing.
-	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
-	if err != nil {
-		repo.Close()
-		return &node.Error{Kind: node.KindUnavailable, Msg: fmt.Sprintf("cannot listen on %s for HTTP (is another daemon running? choose another port with --http)", cfg.HTTP.Listen), Err: err}
-	}
-	var opts []node.Option
-	opts = append(opts, node.WithLogger(a.log))
+	opts := []nodedaemon.Option{nodedaemon.WithLogger(a.log)}
 	if f.offline {
-		opts = append(opts, node.WithOffline())
+		opts = append(opts, nodedaemon.WithOffline())
 	}
-	n, err := node.New(repo, opts...)
+	d, err := nodedaemon.New(repo, opts...)
 	if err != nil {
-		ln.Close()
-		repo.Close()
 		return err
 	}
-	defer func() {
-		if err := n.Close(); err != nil {
-			a.log.Warn("close node", "err", err)
-		}
-	}()
-
-	bridge, stopBridge, err := a.startFediverse(cfg, repo, n)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	// Deferred after the node's Close, so run before it: the bridge and
-	// its queue stop once the HTTP server has stopped taking requests.
-	defer stopBridge()
-	proxies, err := cfg.Gateway.TrustedProxyPrefixes()
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	gwCfg := gateway.Config{
-		Token:          repo.APIToken(),
-		Blocks:         n.BlockService(),
-		Metrics:        n.Metrics(),
-		Logger:         a.log,
-		BodyTimeout:    time.Duration(cfg.Limits.HTTPBodyTimeout),
-		ConnsPerIP:     cfg.Limits.HTTPConnsPerIP,
-		TrustedProxies: proxies,
-	}
-	if bridge != nil {
-		gwCfg.Fediverse = bridge
-	}
-	srv, err := gateway.New(gwCfg, n, n, n, n)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	serveErr := make(chan error, 1)
-	scheme := "http"
-	if cfg.Gateway.TLSCert != "" {
-		scheme = "https"
-		go func() { serveErr <- srv.ServeTLS(ln, cfg.Gateway.TLSCert, cfg.Gateway.TLSKey) }()
-	} else {
-		go func() { serveErr <- srv.Serve(ln) }()
-	}
-	apiURL := scheme + "://" + ln.Addr().String()
-	if err := repo.WriteAPIAddr(apiURL); err != nil {
-		return fmt.Errorf("record API address: %w", err)
-	}
-	defer func() { _ = repo.RemoveAPIAddr() }()
-
-	id := n.ID()
-	fmt.Fprintf(a.stdout, "peer ID: %s\n", id.PeerID)
-	for _, addr := range id.Addrs {
-		fmt.Fprintf(a.stdout, "swarm listening on %s\n", addr)
-	}
-	if f.offline {
-		fmt.Fprintln(a.stdout, "offline: no networking")
-	}
-	fmt.Fprintf(a.stdout, "HTTP server (web, API, /ipfs/ gateway) on %s\n", apiURL)
-	if bridge != nil {
-		fmt.Fprintf(a.stdout, "fediverse bridge (ActivityPub) at %s\n", cfg.Gateway.PublicURL)
-	}
-	fmt.Fprintln(a.stdout, "daemon is ready")
+	a.printReady(d, cfg, f.offline)
 
 	select {
 	case <-ctx.Done():
 		fmt.Fprintln(a.stderr, "shutting down (Ctrl-C again to force)")
-	case err := <-serveErr:
-		if err != nil {
-			return fmt.Errorf("HTTP server: %w", err)
-		}
+	case <-d.Done():
 	}
 	// A second signal while shutting down ends the process at once.
 	force := make(chan os.Signal, 1)
@@ -224,10 +147,29 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags) error {
 			os.Exit(exitInterrupted)
 		}
 	}()
+	failed := d.Err()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		a.log.Warn("HTTP shutdown", "err", err)
+	if err := d.Close(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		a.log.Warn("shut down", "err", err)
 	}
-	return nil
+	return failed
+}
+
+// printReady says where the daemon listens, then that it is ready: the
+// tests and scripts wait for that last line.
+func (a *app) printReady(d *nodedaemon.Daemon, cfg node.Config, offline bool) {
+	id := d.Node().Swarm().ID()
+	fmt.Fprintf(a.stdout, "peer ID: %s\n", id.PeerID)
+	for _, addr := range id.Addrs {
+		fmt.Fprintf(a.stdout, "swarm listening on %s\n", addr)
+	}
+	if offline {
+		fmt.Fprintln(a.stdout, "offline: no networking")
+	}
+	fmt.Fprintf(a.stdout, "HTTP server (web, API, /ipfs/ gateway) on %s\n", d.URL())
+	if d.Bridge() != nil {
+		fmt.Fprintf(a.stdout, "fediverse bridge (ActivityPub) at %s\n", cfg.Gateway.PublicURL)
+	}
+	fmt.Fprintln(a.stdout, "daemon is ready")
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // Exit codes, documented in the README and in `lyceum --help`.
@@ -73,23 +74,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lyceum: %v\nRun 'lyceum %s --help' for usage.\n", ue.err, ue.cmd)
 		return exitUsage
 	}
-	if errors.Is(err, context.DeadlineExceeded) && node.KindOf(err) == node.KindInternal {
-		err = &node.Error{Kind: node.KindUnavailable, Msg: "timed out", Err: err}
+	if errors.Is(err, context.DeadlineExceeded) && api.KindOf(err) == api.KindInternal {
+		err = api.Wrap(api.KindUnavailable, "timed out", err)
 	}
 	fmt.Fprintf(stderr, "lyceum: %v\n", err)
 	if ctx.Err() != nil {
 		return exitInterrupted
 	}
-	switch node.KindOf(err) {
-	case node.KindInvalid:
+	switch api.KindOf(err) {
+	case api.KindInvalid:
 		return exitInvalid
-	case node.KindNotFound:
+	case api.KindNotFound:
 		return exitNotFound
-	case node.KindUnavailable:
+	case api.KindUnavailable, api.KindRateLimited:
 		return exitUnavailable
-	case node.KindConflict:
+	case api.KindConflict:
 		return exitConflict
-	case node.KindUnauthorized:
+	case api.KindUnauthorized, api.KindForbidden:
 		return exitDenied
 	}
 	return exitError

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 var markTag = regexp.MustCompile(`</?mark>`)
@@ -31,7 +31,7 @@ func terminalSnippet(s string, tty bool) string {
 }
 
 func (a *app) searchCommand() *cobra.Command {
-	var q node.SearchQuery
+	var q api.SearchQuery
 	cmd := &cobra.Command{
 		Use:   "search [WORDS]",
 		Short: "Search the local index and the configured HQs",
@@ -72,7 +72,7 @@ with the first page.`,
 	return cmd
 }
 
-func (a *app) printSearch(res node.SearchResult) {
+func (a *app) printSearch(res api.SearchResult) {
 	tty := isTerminal(a.stdout)
 	fmt.Fprintf(a.stdout, "%d results", res.Total)
 	if len(res.Answered) > 0 {
@@ -141,7 +141,7 @@ func (a *app) hqCommand() *cobra.Command {
 		Args:  exactArgs(1, "one resource ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withBackend(cmd.Context(), func(b backend) error {
-				if err := b.Delist(cmd.Context(), args[0], reason); err != nil {
+				if err := b.Delist(cmd.Context(), api.DelistRequest{ID: args[0], Reason: reason}); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "delisted %s\n", args[0])
@@ -156,7 +156,7 @@ func (a *app) hqCommand() *cobra.Command {
 		Args:  exactArgs(1, "one resource ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withBackend(cmd.Context(), func(b backend) error {
-				if err := b.Relist(cmd.Context(), args[0]); err != nil {
+				if err := b.Relist(cmd.Context(), api.DelistRequest{ID: args[0]}); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "relisted %s\n", args[0])
@@ -176,11 +176,11 @@ func (a *app) indexCommand() *cobra.Command {
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withBackend(cmd.Context(), func(b backend) error {
-				n, err := b.RebuildIndex(cmd.Context())
+				res, err := b.RebuildIndex(cmd.Context())
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "rebuilt the index: %d documents\n", n)
+				fmt.Fprintf(a.stdout, "rebuilt the index: %d documents\n", res.Count)
 				return nil
 			})
 		},

@@ -10,10 +10,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lyceum-oer/lyceum/activity"
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
-func (a *app) printActor(act node.ActorInfo) error {
+func (a *app) printActor(act api.Actor) error {
 	if a.jsonOut {
 		return a.printJSON(act)
 	}
@@ -40,7 +40,7 @@ func (a *app) createActorCommand(use, short string, typ activity.ActorType) *cob
 		Args:  exactArgs(1, "one name (lower-case letters, digits, '.', '_', '-')"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withBackend(cmd.Context(), func(b backend) error {
-				act, err := b.CreateActor(cmd.Context(), args[0], name, summary, typ)
+				act, err := b.CreateActor(cmd.Context(), api.CreateActorRequest{Username: args[0], Name: name, Summary: summary, Type: string(typ)})
 				if err != nil {
 					return err
 				}
@@ -107,7 +107,7 @@ func (a *app) communityCommand() *cobra.Command {
 
 // resourceFlags are the metadata flags of publish and update.
 type resourceFlags struct {
-	req         node.PublishRequest
+	req         api.PublishRequest
 	subjects    []string
 	keywords    []string
 	derivedFrom []string
@@ -130,7 +130,7 @@ func (f *resourceFlags) add(cmd *cobra.Command) {
 
 // request fills in the file or link: a file is uploaded (or imported)
 // first and named by its CID.
-func (a *app) request(cmd *cobra.Command, b backend, f *resourceFlags, source string) (node.PublishRequest, error) {
+func (a *app) request(cmd *cobra.Command, b backend, f *resourceFlags, source string) (api.PublishRequest, error) {
 	req := f.req
 	req.Subjects, req.Keywords, req.DerivedFrom = f.subjects, f.keywords, f.derivedFrom
 	switch {
@@ -140,13 +140,13 @@ func (a *app) request(cmd *cobra.Command, b backend, f *resourceFlags, source st
 	default:
 		st, err := os.Stat(source)
 		if err != nil {
-			return req, &node.Error{Kind: node.KindNotFound, Msg: "cannot read " + source, Err: err}
+			return req, api.Wrap(api.KindNotFound, "cannot read "+source, err)
 		}
 		if st.IsDir() {
-			return req, &node.Error{Kind: node.KindInvalid, Msg: source + " is a folder: publish one file (or a link)"}
+			return req, api.Invalidf("%s is a folder: publish one file (or a link)", source)
 		}
 		bar := a.newProgress(st.Size(), "adding "+filepath.Base(source))
-		c, err := b.Add(cmd.Context(), source, node.AddOptions{CIDVersion: 1}, bar.set)
+		c, err := b.Add(cmd.Context(), source, api.AddOptions{CIDVersion: 1}, bar.set)
 		bar.finish(err == nil)
 		if err != nil {
 			return req, err
@@ -156,7 +156,7 @@ func (a *app) request(cmd *cobra.Command, b backend, f *resourceFlags, source st
 	return req, nil
 }
 
-func (a *app) printPublished(verb string, p node.Published) error {
+func (a *app) printPublished(verb string, p api.Published) error {
 	if a.jsonOut {
 		return a.printJSON(p)
 	}
@@ -249,7 +249,7 @@ func (a *app) followCommands() []*cobra.Command {
 		Args:  exactArgs(1, "one actor"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withBackend(cmd.Context(), func(b backend) error {
-				act, err := b.Follow(cmd.Context(), as, args[0])
+				act, err := b.Follow(cmd.Context(), api.FollowRequest{As: as, Actor: args[0]})
 				if err != nil {
 					return err
 				}
@@ -270,7 +270,7 @@ func (a *app) followCommands() []*cobra.Command {
 		Args:  exactArgs(1, "one actor"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withBackend(cmd.Context(), func(b backend) error {
-				if err := b.Unfollow(cmd.Context(), uas, args[0]); err != nil {
+				if err := b.Unfollow(cmd.Context(), api.FollowRequest{As: uas, Actor: args[0]}); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "unfollowed %s\n", args[0])
@@ -286,11 +286,11 @@ func (a *app) followCommands() []*cobra.Command {
 		Args:  exactArgs(1, "one resource ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withBackend(cmd.Context(), func(b backend) error {
-				c, err := b.Like(cmd.Context(), las, args[0])
+				res, err := b.Like(cmd.Context(), api.LikeRequest{As: las, ID: args[0]})
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "liked %s (%s)\n", args[0], c)
+				fmt.Fprintf(a.stdout, "liked %s (%s)\n", args[0], res.ActivityCID)
 				return nil
 			})
 		},
@@ -318,7 +318,7 @@ func (a *app) feedCommand() *cobra.Command {
 					fmt.Fprintln(a.stderr, "nothing yet: follow someone with `lyceum follow name@node`")
 				}
 				for _, it := range items {
-					fmt.Fprintf(a.stdout, "%s  %s  v%d  by %s", it.Published.Format("2006-01-02 15:04"), it.Title, it.Version, it.AuthorName)
+					fmt.Fprintf(a.stdout, "%s  %s  v%d  by %s", it.Published.Format("2006-01-02 15:04"), it.Title, it.Version, it.AuthorHandle)
 					if it.Community != "" {
 						fmt.Fprintf(a.stdout, " in %s", firstOf(it.CommunityHandle, it.Community))
 					}
@@ -386,7 +386,7 @@ func (a *app) blockCommand() *cobra.Command {
 		Args:  exactArgs(1, "one did:key"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withBackend(cmd.Context(), func(b backend) error {
-				if err := b.BlockActor(cmd.Context(), args[0], reason); err != nil {
+				if err := b.Block(cmd.Context(), api.BlockRequest{Actor: args[0], Reason: reason}); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "blocked %s\n", args[0])
@@ -409,11 +409,11 @@ func (a *app) repairCommand() *cobra.Command {
 				return usageError{cmd: "repair", err: fmt.Errorf("say what to repair: --rebuild-views")}
 			}
 			return a.withBackend(cmd.Context(), func(b backend) error {
-				n, err := b.RebuildViews(cmd.Context())
+				res, err := b.RebuildViews(cmd.Context())
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "rebuilt the views from %d stored activities\n", n)
+				fmt.Fprintf(a.stdout, "rebuilt the views from %d stored activities\n", res.Count)
 				return nil
 			})
 		},

@@ -6,8 +6,9 @@
 // name that resolves (or is rebound) to a loopback, private, link-local,
 // multicast or unspecified address is refused unless allow-listed.
 //
-// Queue keeps deliveries in its own SQLite file (WAL, synchronous=FULL):
-// an Enqueue that returned survives a crash. Workers sign each POST when
+// Queue keeps deliveries in its own SQLite file, opened by the node's one
+// SQLite helper (node/sqlitedb: owner-only, WAL, synchronous=FULL, foreign
+// keys on): an Enqueue that returned survives a crash. Workers sign each POST when
 // it is sent, and again on every retry; 5xx, 429 and network errors are
 // retried with exponential backoff (honouring Retry-After) for up to 48
 // hours; other 4xx answers drop the delivery. Concurrency per remote host

@@ -1,7 +1,11 @@
 package delivery
 
 import (
+	"crypto/rsa"
+	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -48,4 +52,30 @@ func FuzzRetryAfter(f *testing.F) {
 			t.Fatalf("retryAfter(%q) = %v", v, d)
 		}
 	})
+}
+
+// delivery.db opens through the node's SQLite helper: owner-only, even a
+// file an older version left readable by others, and with foreign keys
+// on, which keep a delivery from outliving its body.
+func TestTheQueueFileIsPrivateAndKeepsItsForeignKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "delivery.db")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	q, err := Open(path, WithSigner(SignerFunc(func(string) (*rsa.PrivateKey, error) { return nil, errors.New("no keys") })))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, err %v; want 0600", st.Mode().Perm(), err)
+	}
+	var fk int
+	if err := q.db.QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+		t.Fatalf("foreign_keys = %d, err %v", fk, err)
+	}
+	if _, err := q.db.Exec(`INSERT INTO deliveries (body_id, inbox, host, created, next_at) VALUES (42, 'https://x.example/inbox', 'x.example', 0, 0)`); err == nil {
+		t.Fatal("a delivery of a body that does not exist was stored")
+	}
 }

@@ -9,13 +9,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+	"github.com/lyceum-oer/lyceum/node/sqlitedb"
 )
 
 // Delivery is one activity to POST to one inbox.
@@ -150,7 +149,12 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
 // any time; Run makes the deliveries until its context ends or Close is
 // called.
 type Queue struct {
-	cfg    config
+	cfg config
+	// store is delivery.db, opened by the node's one SQLite helper; db is
+	// its writing connection, on which the queue runs its statements
+	// itself: recording results goes on in memory when a statement fails,
+	// which the helper's Tx does not allow.
+	store  *sqlitedb.DB
 	db     *sql.DB
 	client *http.Client
 
@@ -234,29 +238,20 @@ func Open(path string, opts ...Option) (*Queue, error) {
 	client := *c.client
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	// The helper opens it owner-only, in WAL mode with synchronous
+	// commits and foreign keys on (deliveries reference their bodies).
+	store, err := sqlitedb.Open(path, sqlitedb.Options{Schema: schema})
 	if err != nil {
-		return nil, fmt.Errorf("open delivery queue %s: %w", path, err)
-	}
-	f.Close()
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open delivery queue %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(schema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("create delivery queue schema in %s: %w", path, err)
+		return nil, fmt.Errorf("open delivery queue: %w", err)
 	}
 	q := &Queue{
-		cfg: c, db: db, client: &client,
+		cfg: c, store: store, db: store.SQL(), client: &client,
 		wake:  make(chan struct{}, 1),
 		stop:  make(chan struct{}),
 		hosts: map[string]*hostState{},
 	}
 	if err := q.load(); err != nil {
-		db.Close()
+		store.Close()
 		return nil, fmt.Errorf("open delivery queue %s: %w", path, err)
 	}
 	return q, nil
@@ -449,7 +444,7 @@ func (q *Queue) Close() error {
 		q.mu.Unlock()
 		close(q.stop)
 		q.runWG.Wait()
-		err = q.db.Close()
+		err = q.store.Close()
 	})
 	return err
 }

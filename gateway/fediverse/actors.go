@@ -3,7 +3,6 @@ package fediverse
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -12,7 +11,8 @@ import (
 	"strings"
 
 	"github.com/lyceum-oer/lyceum/activity"
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/gateway/clientip"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // apType is the media type of ActivityPub documents.
@@ -52,7 +52,7 @@ func (b *Bridge) fetchable(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Vary", "Accept, Signature")
 		if b.cfg.AuthorizedFetch && wantsJSON(r) {
-			if !b.clientLimit.allow(clientKey(r, b.cfg.TrustedProxies)) {
+			if !b.clientLimit.Allow(clientip.Key(r, b.cfg.TrustedProxies)) {
 				tooMany(w, "too many requests from your address")
 				return
 			}
@@ -128,40 +128,14 @@ func (b *Bridge) serveCollection(w http.ResponseWriter, r *http.Request) {
 	total := 0
 	switch r.PathValue("coll") {
 	case "outbox":
+		outbox := b.actorOutbox
 		if a.Type == collectionType {
-			if items, total, err = b.collectionOutbox(ctx, a); err != nil {
-				b.internal(w, err)
-				return
-			}
-			break
+			outbox = b.collectionOutbox
 		}
-		ids, err := b.node.ResourceIDs(ctx, a.DID, collectionSize)
-		if err != nil {
+		if items, total, err = outbox(ctx, a); err != nil {
 			b.internal(w, err)
 			return
 		}
-		me := b.actorURL(a.Username)
-		for _, rid := range ids {
-			v, err := b.node.ShowResource(ctx, rid)
-			if err != nil {
-				continue
-			}
-			if v.Author != a.DID {
-				// A community's outbox holds its boosts of what was posted in it.
-				items = append(items, obj{"type": "Announce", "actor": me, "object": b.noteURL(rid),
-					"to": []string{activity.PublicAudience}, "cc": []string{me + "/followers"}})
-				continue
-			}
-			note, err := b.renderNote(ctx, v)
-			if err != nil {
-				continue
-			}
-			delete(note, "@context")
-			items = append(items, obj{"id": b.url(pathActivities + rid), "type": "Create", "actor": note["attributedTo"],
-				"published": note["published"], "to": note["to"], "cc": note["cc"], "object": note})
-		}
-		all, _ := b.node.ResourceIDs(ctx, a.DID, 100000)
-		total = len(all)
 	case "followers":
 		// Like Mastodon, the count only: who follows whom is not published.
 		total = b.db.count(ctx, `SELECT count(*) FROM followers WHERE local = ? AND state = 'accepted'`, b.actorURL(a.Username))
@@ -175,9 +149,9 @@ func (b *Bridge) serveCollection(w http.ResponseWriter, r *http.Request) {
 			items = append(items, x)
 		}
 		// Lyceum actors followed over the p2p network that are bridged here.
-		dids, _ := b.node.FollowingOf(ctx, a.DID)
+		dids, _ := b.svc.Actors.FollowingOf(ctx, a.DID)
 		for _, d := range dids {
-			if f, err := b.node.Actor(ctx, d); err == nil && f.Local {
+			if f, err := b.svc.Actors.Actor(ctx, d); err == nil && f.Local {
 				items = append(items, b.actorURL(f.Username))
 			}
 		}
@@ -195,6 +169,38 @@ func (b *Bridge) serveCollection(w http.ResponseWriter, r *http.Request) {
 	writeAP(w, http.StatusOK, coll)
 }
 
+// actorOutbox lists a person's resources as Creates, or a community's as
+// its boosts of what was posted in it, newest first, with how many there
+// are in all.
+func (b *Bridge) actorOutbox(ctx context.Context, a api.Actor) ([]any, int, error) {
+	ids, err := b.svc.Resources.ResourceIDs(ctx, a.DID, collectionSize)
+	if err != nil {
+		return nil, 0, err
+	}
+	me := b.actorURL(a.Username)
+	var items []any
+	for _, rid := range ids {
+		v, err := b.svc.Resources.ShowResource(ctx, rid)
+		if err != nil {
+			continue
+		}
+		if v.Author != a.DID {
+			items = append(items, obj{"type": "Announce", "actor": me, "object": b.noteURL(rid),
+				"to": []string{activity.PublicAudience}, "cc": []string{me + "/followers"}})
+			continue
+		}
+		note, err := b.renderNote(ctx, v)
+		if err != nil {
+			continue
+		}
+		delete(note, "@context")
+		items = append(items, obj{"id": b.url(pathActivities + rid), "type": "Create", "actor": note["attributedTo"],
+			"published": note["published"], "to": note["to"], "cc": note["cc"], "object": note})
+	}
+	all, _ := b.svc.Resources.ResourceIDs(ctx, a.DID, 100000)
+	return items, len(all), nil
+}
+
 func nonNilAny(xs []any) []any {
 	if xs == nil {
 		return []any{}
@@ -203,17 +209,17 @@ func nonNilAny(xs []any) []any {
 }
 
 // localResourceView finds a resource published by a local actor.
-func (b *Bridge) localResourceView(ctx context.Context, id string) (node.ResourceView, node.ActorInfo, error) {
-	v, err := b.node.ShowResource(ctx, id)
+func (b *Bridge) localResourceView(ctx context.Context, id string) (api.ResourceView, api.Actor, error) {
+	v, err := b.svc.Resources.ShowResource(ctx, id)
 	if err != nil {
-		return v, node.ActorInfo{}, err
+		return v, api.Actor{}, err
 	}
-	a, err := b.node.Actor(ctx, v.Author)
+	a, err := b.svc.Actors.Actor(ctx, v.Author)
 	if err != nil {
 		return v, a, err
 	}
 	if !a.Local {
-		return v, a, &node.Error{Kind: node.KindNotFound, Msg: "not published on this node"}
+		return v, a, &api.Error{Kind: api.KindNotFound, Msg: "not published on this node"}
 	}
 	return v, a, nil
 }
@@ -270,17 +276,17 @@ func (b *Bridge) gone(w http.ResponseWriter, r *http.Request, id string) {
 func (b *Bridge) serveActivity(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	c := r.PathValue("cid")
-	a, err := b.node.Entry(ctx, c)
+	a, err := b.svc.Log.Activity(ctx, c)
 	if err != nil {
 		b.notFound(w, err)
 		return
 	}
-	author, err := b.node.Actor(ctx, a.Actor)
+	author, err := b.svc.Actors.Actor(ctx, a.Actor)
 	if err != nil || !author.Local {
 		http.NotFound(w, r)
 		return
 	}
-	out, err := b.renderEntry(ctx, node.LocalEntry{CID: c, Activity: a}, r.PathValue("style") == "1b12")
+	out, err := b.renderEntry(ctx, api.LogEntry{CID: c, Activity: a}, r.PathValue("style") == "1b12")
 	if errors.Is(err, errGone) {
 		b.gone(w, r, b.url(pathActivities+c))
 		return
@@ -298,7 +304,7 @@ func (b *Bridge) serveActivity(w http.ResponseWriter, r *http.Request) {
 
 func (b *Bridge) serveOutgoing(w http.ResponseWriter, r *http.Request) {
 	var body []byte
-	err := b.db.db.QueryRowContext(r.Context(), `SELECT body FROM outgoing WHERE id = ?`, b.url(pathOut+r.PathValue("id"))).Scan(&body)
+	err := b.db.db.QueryRow(r.Context(), `SELECT body FROM outgoing WHERE id = ?`, b.url(pathOut+r.PathValue("id"))).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
 		http.NotFound(w, r)
 		return
@@ -340,9 +346,5 @@ func (b *Bridge) proxied(h http.Handler) http.Handler {
 
 func (b *Bridge) fromTrustedProxy(r *http.Request) bool {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	return err == nil && inPrefixes(ap.Addr().Unmap(), b.cfg.TrustedProxies)
+	return err == nil && clientip.In(ap.Addr().Unmap(), b.cfg.TrustedProxies)
 }
-
-// decodeJSON is json.Unmarshal into v, for the few places that read our own
-// stored documents.
-func decodeJSON(data []byte, v any) error { return json.Unmarshal(data, v) }

@@ -1,12 +1,12 @@
 package fediverse
 
 import (
-	"encoding/json"
-	"io"
+	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // ActionRequest is the body of the management calls that act as a local
@@ -19,95 +19,100 @@ type ActionRequest struct {
 	Text   string `json:"text,omitempty"`   // reply: plain text
 }
 
-// API serves the node owner's view of the bridge under /api/v1/fediverse/
-// (the gateway puts it behind the API token): followers, follows,
-// interactions and reports received, the timeline, follow requests, and
-// follow, unfollow, reply, like, boost, approve, reject, lock and unlock
-// as a local actor.
-func (b *Bridge) API() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/fediverse/followers/{as}", func(w http.ResponseWriter, r *http.Request) {
-		fs, err := b.Followers(r.Context(), r.PathValue("as"))
-		answer(w, fs, err)
-	})
-	mux.HandleFunc("GET /api/v1/fediverse/following/{as}", func(w http.ResponseWriter, r *http.Request) {
-		fs, err := b.Following(r.Context(), r.PathValue("as"))
-		answer(w, fs, err)
-	})
-	mux.HandleFunc("GET /api/v1/fediverse/requests/{as}", func(w http.ResponseWriter, r *http.Request) {
-		rs, err := b.Requests(r.Context(), r.PathValue("as"))
-		answer(w, rs, err)
-	})
-	mux.HandleFunc("GET /api/v1/fediverse/interactions/{id}", func(w http.ResponseWriter, r *http.Request) {
-		its, err := b.Interactions(r.Context(), r.PathValue("id"))
-		answer(w, its, err)
-	})
-	mux.HandleFunc("GET /api/v1/fediverse/flags", func(w http.ResponseWriter, r *http.Request) {
-		fs, err := b.Flags(r.Context())
-		answer(w, fs, err)
-	})
-	mux.HandleFunc("GET /api/v1/fediverse/timeline", func(w http.ResponseWriter, r *http.Request) {
-		n, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		its, err := b.Timeline(r.Context(), n)
-		answer(w, its, err)
-	})
-	mux.HandleFunc("POST /api/v1/fediverse/{action}", func(w http.ResponseWriter, r *http.Request) {
-		var req ActionRequest
-		data, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-		if err == nil {
-			err = json.Unmarshal(data, &req)
-		}
-		if err != nil {
-			answer(w, nil, &node.Error{Kind: node.KindInvalid, Msg: "body: want a JSON action request", Err: err})
-			return
-		}
-		ctx := r.Context()
-		switch r.PathValue("action") {
-		case "follow":
-			a, err := b.Follow(ctx, req.As, req.Handle)
-			answer(w, a, err)
-		case "unfollow":
-			answer(w, map[string]bool{"ok": true}, b.Unfollow(ctx, req.As, req.Remote))
-		case "reply":
-			id, err := b.Reply(ctx, req.As, req.Object, req.Text)
-			answer(w, map[string]string{"id": id}, err)
-		case "like":
-			answer(w, map[string]bool{"ok": true}, b.Like(ctx, req.As, req.Object))
-		case "boost":
-			answer(w, map[string]bool{"ok": true}, b.Boost(ctx, req.As, req.Object))
-		case "approve":
-			answer(w, map[string]bool{"ok": true}, b.Approve(ctx, req.As, req.Remote))
-		case "reject":
-			answer(w, map[string]bool{"ok": true}, b.Reject(ctx, req.As, req.Remote))
-		case "lock", "unlock":
-			answer(w, map[string]bool{"locked": r.PathValue("action") == "lock"}, b.SetLocked(ctx, req.As, r.PathValue("action") == "lock"))
-		default:
-			http.NotFound(w, r)
-		}
-	})
-	return mux
+// Done answers the management calls that return nothing else.
+type Done struct {
+	OK bool `json:"ok"`
 }
 
-// answer writes v, or err as the API's {"error": {"kind", "message"}}.
-func answer(w http.ResponseWriter, v any, err error) {
-	if err == nil {
-		writeJSONType(w, "application/json", http.StatusOK, v)
-		return
+// Replied answers a reply: the ID of the Note sent.
+type Replied struct {
+	ID string `json:"id"`
+}
+
+// Locked answers lock and unlock: whether the actor now approves its
+// followers.
+type Locked struct {
+	Locked bool `json:"locked"`
+}
+
+// maxActionBody bounds the body of an action request.
+const maxActionBody = 64 << 10
+
+// APICall is one management call: its answer, sent as JSON, or its
+// error, sent as the API's {"error": {"kind", "message"}}.
+type APICall = func(r *http.Request) (any, error)
+
+// APIRoutes are the node owner's calls on the bridge, under
+// /api/v1/fediverse/, by "METHOD /path" pattern (the gateway puts them
+// behind the API token and answers them as the rest of its API):
+// followers, follows, interactions and reports received, the timeline,
+// follow requests, and follow, unfollow, reply, like, boost, approve,
+// reject, lock and unlock as a local actor.
+func (b *Bridge) APIRoutes() map[string]APICall {
+	const base = "/api/v1/fediverse/"
+	routes := map[string]APICall{
+		"GET " + base + "followers/{as}": func(r *http.Request) (any, error) {
+			return b.Followers(r.Context(), r.PathValue("as"))
+		},
+		"GET " + base + "following/{as}": func(r *http.Request) (any, error) {
+			return b.Following(r.Context(), r.PathValue("as"))
+		},
+		"GET " + base + "requests/{as}": func(r *http.Request) (any, error) {
+			return b.Requests(r.Context(), r.PathValue("as"))
+		},
+		"GET " + base + "interactions/{id}": func(r *http.Request) (any, error) {
+			return b.Interactions(r.Context(), r.PathValue("id"))
+		},
+		"GET " + base + "flags": func(r *http.Request) (any, error) { return b.Flags(r.Context()) },
+		"GET " + base + "timeline": func(r *http.Request) (any, error) {
+			n, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+			return b.Timeline(r.Context(), n)
+		},
+		"POST " + base + "follow": act(func(ctx context.Context, req ActionRequest) (any, error) {
+			return b.Follow(ctx, req.As, req.Handle)
+		}),
+		"POST " + base + "unfollow": act(done(func(ctx context.Context, req ActionRequest) error {
+			return b.Unfollow(ctx, req.As, req.Remote)
+		})),
+		"POST " + base + "reply": act(func(ctx context.Context, req ActionRequest) (any, error) {
+			id, err := b.Reply(ctx, req.As, req.Object, req.Text)
+			return Replied{ID: id}, err
+		}),
+		"POST " + base + "like": act(done(func(ctx context.Context, req ActionRequest) error {
+			return b.Like(ctx, req.As, req.Object)
+		})),
+		"POST " + base + "boost": act(done(func(ctx context.Context, req ActionRequest) error {
+			return b.Boost(ctx, req.As, req.Object)
+		})),
+		"POST " + base + "approve": act(done(func(ctx context.Context, req ActionRequest) error {
+			return b.Approve(ctx, req.As, req.Remote)
+		})),
+		"POST " + base + "reject": act(done(func(ctx context.Context, req ActionRequest) error {
+			return b.Reject(ctx, req.As, req.Remote)
+		})),
 	}
-	kind := node.KindOf(err)
-	st := map[node.Kind]int{
-		node.KindInvalid: http.StatusBadRequest, node.KindNotFound: http.StatusNotFound, node.KindConflict: http.StatusConflict,
-		node.KindUnauthorized: http.StatusUnauthorized, node.KindUnavailable: http.StatusServiceUnavailable,
-	}[kind]
-	if st == 0 {
-		st = http.StatusInternalServerError
+	for _, lock := range []bool{true, false} {
+		name := map[bool]string{true: "lock", false: "unlock"}[lock]
+		routes["POST "+base+name] = act(func(ctx context.Context, req ActionRequest) (any, error) {
+			return Locked{Locked: lock}, b.SetLocked(ctx, req.As, lock)
+		})
 	}
-	var body struct {
-		Error struct {
-			Kind    node.Kind `json:"kind"`
-			Message string    `json:"message"`
-		} `json:"error"`
+	return routes
+}
+
+// act is a management call that acts as a local actor: it reads the
+// ActionRequest of the body and answers what f returns.
+func act(f func(ctx context.Context, req ActionRequest) (any, error)) APICall {
+	return func(r *http.Request) (any, error) {
+		var req ActionRequest
+		if err := api.ReadStrict(r.Body, maxActionBody, &req); err != nil {
+			return nil, fmt.Errorf("action request: %w", err)
+		}
+		return f(r.Context(), req)
 	}
-	body.Error.Kind, body.Error.Message = kind, err.Error()
-	writeJSONType(w, "application/json", st, body)
+}
+
+// done adapts an action that returns only an error.
+func done(f func(ctx context.Context, req ActionRequest) error) func(context.Context, ActionRequest) (any, error) {
+	return func(ctx context.Context, req ActionRequest) (any, error) { return Done{OK: true}, f(ctx, req) }
 }

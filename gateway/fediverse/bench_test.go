@@ -16,6 +16,8 @@ import (
 	"github.com/lyceum-oer/lyceum/gateway/delivery"
 	"github.com/lyceum-oer/lyceum/gateway/httpsig"
 	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
+	"github.com/lyceum-oer/lyceum/node/sqlitedb"
 )
 
 // BenchmarkOutboxFanOut measures the bridge's side of a publication to
@@ -44,35 +46,41 @@ func BenchmarkOutboxFanOut(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer q.Close()
-	br, err = New(Config{PublicURL: "https://lyceum.example", DBPath: filepath.Join(dir, "fediverse.db"), Client: http.DefaultClient, Delivery: q}, n)
+	br, err = New(Config{PublicURL: "https://lyceum.example", DBPath: filepath.Join(dir, "fediverse.db"), Client: http.DefaultClient, Delivery: q}, servicesOf(n))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer br.Close()
-	if _, err := n.CreateActor(ctx, "alice", "Alice", "", activity.Person); err != nil {
+	if _, err := n.Social().CreateActor(ctx, api.CreateActorRequest{Username: "alice", Name: "Alice", Type: string(activity.Person)}); err != nil {
 		b.Fatal(err)
 	}
 	alice := br.actorURL("alice")
-	tx, _ := br.db.db.BeginTx(ctx, nil)
-	for i := 0; i < 10000; i++ {
-		host := fmt.Sprintf("https://s%d.example", i%1000)
-		id := fmt.Sprintf("%s/users/u%d", host, i)
-		_, _ = tx.Exec(`INSERT INTO remote_actors (id, inbox, shared_inbox, software, fetched) VALUES (?, ?, ?, 'mastodon', ?)`, id, id+"/inbox", host+"/inbox", now())
-		_, _ = tx.Exec(`INSERT INTO followers (local, remote, follow_id, state, since) VALUES (?, ?, ?, 'accepted', ?)`, alice, id, id+"#f", now())
-	}
-	if err := tx.Commit(); err != nil {
+	err = br.db.db.Tx(ctx, func(tx *sqlitedb.Tx) error {
+		for i := 0; i < 10000; i++ {
+			host := fmt.Sprintf("https://s%d.example", i%1000)
+			id := fmt.Sprintf("%s/users/u%d", host, i)
+			if _, err := tx.Exec(ctx, `INSERT INTO remote_actors (id, inbox, shared_inbox, software, fetched) VALUES (?, ?, ?, 'mastodon', ?)`, id, id+"/inbox", host+"/inbox", now()); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO followers (local, remote, follow_id, state, since) VALUES (?, ?, ?, 'accepted', ?)`, alice, id, id+"#f", now()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		b.Fatal(err)
 	}
-	pub, err := n.Publish(ctx, node.PublishRequest{As: "alice", URL: "https://example.org/f", Title: "Fractions worksheet",
+	pub, err := n.Social().Publish(ctx, api.PublishRequest{As: "alice", URL: "https://example.org/f", Title: "Fractions worksheet",
 		Summary: "Adding fractions with unlike denominators.", License: "CC-BY-4.0", Language: "en", Subjects: []string{"0541"}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	a, err := n.Entry(ctx, pub.ActivityCID)
+	a, err := n.Log().Activity(ctx, pub.ActivityCID)
 	if err != nil {
 		b.Fatal(err)
 	}
-	e := node.LocalEntry{CID: pub.ActivityCID, Activity: a}
+	e := api.LogEntry{CID: pub.ActivityCID, Activity: a, Local: true}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := br.dispatch(ctx, e); err != nil {
@@ -92,7 +100,7 @@ func BenchmarkInboxLike(b *testing.B) {
 	ctx := context.Background()
 	s := newSite(b, func(c *Config) { c.InboxRate = 1e6 }) // the rate limit is not what is measured
 	s.actor(b, "alice", activity.Person)
-	pub, err := s.node.Publish(ctx, node.PublishRequest{As: "alice", URL: "https://example.org/l", Title: "Liked", License: "CC0-1.0", Language: "en"})
+	pub, err := s.node.Social().Publish(ctx, api.PublishRequest{As: "alice", URL: "https://example.org/l", Title: "Liked", License: "CC0-1.0", Language: "en"})
 	if err != nil {
 		b.Fatal(err)
 	}

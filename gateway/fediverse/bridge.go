@@ -15,40 +15,9 @@ import (
 
 	"github.com/microcosm-cc/bluemonday"
 
-	"github.com/lyceum-oer/lyceum/activity"
 	"github.com/lyceum-oer/lyceum/gateway/httpsig"
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/ratelimit"
 )
-
-// Node is what the bridge needs of the node: local actors, their
-// resources and their log, read from a cursor.
-type Node interface {
-	// ID names the node (peer ID), for NodeInfo and the instance actor.
-	ID() node.Identity
-	// LocalActorByName finds a local actor by username (KindNotFound if none).
-	LocalActorByName(ctx context.Context, username string) (node.LocalActor, error)
-	// Actor finds a known actor by DID.
-	Actor(ctx context.Context, ref string) (node.ActorInfo, error)
-	// Actors lists known actors; localOnly keeps the node's own.
-	Actors(ctx context.Context, localOnly bool) ([]node.ActorInfo, error)
-	// ShowResource gives a resource with its versions (KindNotFound if unknown).
-	ShowResource(ctx context.Context, id string) (node.ResourceView, error)
-	// ResourceIDs lists an actor's or community's live resources, newest first.
-	ResourceIDs(ctx context.Context, did string, limit int) ([]string, error)
-	// FollowingOf lists the DIDs a local actor follows on Lyceum.
-	FollowingOf(ctx context.Context, did string) ([]string, error)
-	// LocalEntries lists local actors' activities stored after a cursor.
-	LocalEntries(ctx context.Context, after int64, actor string, limit int) ([]node.LocalEntry, error)
-	// LastCursor is the cursor of the newest stored entry.
-	LastCursor(ctx context.Context) (int64, error)
-	// Entry reads a stored activity by CID.
-	Entry(ctx context.Context, cid string) (*activity.Activity, error)
-	// Collections lists the live collections of an actor ("" = of every
-	// local actor).
-	Collections(ctx context.Context, owner string) ([]node.CollectionInfo, error)
-	// ShowCollection gives a collection with its items in order.
-	ShowCollection(ctx context.Context, id string) (node.CollectionView, error)
-}
 
 // Deliverer takes activities to remote inboxes: *delivery.Queue.
 type Deliverer interface {
@@ -79,9 +48,9 @@ type Config struct {
 	Client *http.Client
 	// Delivery takes outgoing activities. Required.
 	Delivery Deliverer
-	// PollInterval is how often the bridge looks for new local activities
-	// besides being kicked; 0 = one second.
-	PollInterval time.Duration
+	// Version is the Lyceum release NodeInfo reports; "" = the one in
+	// the node's agent version (lyceum/VERSION).
+	Version string
 	// InboxRate is how many inbox POSTs per second one remote server (the
 	// host of the verified signing actor) may make, in bursts of ten times
 	// that; 0 = 20.
@@ -122,16 +91,15 @@ type Config struct {
 // Bridge is the ActivityPub side of a node.
 type Bridge struct {
 	cfg  Config
-	node Node
+	svc  Services
 	db   *store
 	log  *slog.Logger
 	base *url.URL
 	host string // host[:port] of the public URL, the WebFinger domain
-	kick chan struct{}
 
-	clientLimit *limiter    // before authentication, by client address
-	serverLimit *limiter    // after it, by the signing actor's host
-	keyFetch    *keyFetches // bounds the key fetches signed requests cause
+	clientLimit *ratelimit.Keyed // before authentication, by client address
+	serverLimit *ratelimit.Keyed // after it, by the signing actor's host
+	keyFetch    *keyFetches      // bounds the key fetches signed requests cause
 
 	keyMu sync.Mutex // serialises first-use key generation
 	keys  map[string]*rsa.PrivateKey
@@ -153,8 +121,9 @@ type Bridge struct {
 	closing bool
 }
 
-// New opens the bridge's state; Start begins following the node's log.
-func New(cfg Config, n Node) (*Bridge, error) {
+// New opens the bridge's state (cfg.DBPath) over the node's services;
+// Start begins following the node's log.
+func New(cfg Config, svc Services) (*Bridge, error) {
 	u, err := url.Parse(strings.TrimRight(cfg.PublicURL, "/"))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("fediverse: public URL %q is not an http(s) base URL", cfg.PublicURL)
@@ -162,11 +131,11 @@ func New(cfg Config, n Node) (*Bridge, error) {
 	if cfg.Client == nil || cfg.Delivery == nil || cfg.DBPath == "" {
 		return nil, errors.New("fediverse: Client, Delivery and DBPath are required")
 	}
+	if svc.Identity == nil || svc.Actors == nil || svc.Resources == nil || svc.Collections == nil || svc.Log == nil {
+		return nil, errors.New("fediverse: every service is required")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
-	}
-	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = time.Second
 	}
 	if cfg.InboxRate <= 0 {
 		cfg.InboxRate = 20
@@ -195,14 +164,8 @@ func New(cfg Config, n Node) (*Bridge, error) {
 	if cfg.KeyRefreshMinAge <= 0 {
 		cfg.KeyRefreshMinAge = 5 * time.Minute
 	}
-	clientLimit, err := newLimiter(cfg.InboxIPRate, 10*cfg.InboxIPRate, cfg.RateLimitEntries)
-	if err != nil {
-		return nil, fmt.Errorf("fediverse: %w", err)
-	}
-	serverLimit, err := newLimiter(cfg.InboxRate, 10*cfg.InboxRate, cfg.RateLimitEntries)
-	if err != nil {
-		return nil, fmt.Errorf("fediverse: %w", err)
-	}
+	clientLimit := ratelimit.New(cfg.InboxIPRate, int(10*cfg.InboxIPRate)+1, cfg.RateLimitEntries)
+	serverLimit := ratelimit.New(cfg.InboxRate, int(10*cfg.InboxRate)+1, cfg.RateLimitEntries)
 	keyFetch, err := newKeyFetches(cfg.MaxKeyFetches, cfg.KeyFailureEntries, cfg.KeyFailureTTL)
 	if err != nil {
 		return nil, fmt.Errorf("fediverse: %w", err)
@@ -212,9 +175,9 @@ func New(cfg Config, n Node) (*Bridge, error) {
 		return nil, fmt.Errorf("fediverse: %w", err)
 	}
 	b := &Bridge{
-		cfg: cfg, node: n, db: db, log: cfg.Logger.With("component", "fediverse"),
+		cfg: cfg, svc: svc, db: db, log: cfg.Logger.With("component", "fediverse"),
 		base: u, host: u.Host, clientLimit: clientLimit, serverLimit: serverLimit, keyFetch: keyFetch,
-		kick: make(chan struct{}, 1), keys: map[string]*rsa.PrivateKey{},
+		keys:     map[string]*rsa.PrivateKey{},
 		sanitize: mastodonPolicy(), repliesSem: make(chan struct{}, 4),
 	}
 	b.verifier = httpsig.NewVerifier(b)
@@ -222,14 +185,15 @@ func New(cfg Config, n Node) (*Bridge, error) {
 	return b, nil
 }
 
-// Start runs the loop that turns new local activities into deliveries,
-// until Close.
+// Start runs the loops that turn new local activities into deliveries
+// and forget old inbox activity IDs, until Close.
 func (b *Bridge) Start() {
 	if b.started {
 		return
 	}
 	b.started = true
 	b.goBackground(b.outboxLoop)
+	b.goBackground(b.pruneLoop)
 }
 
 // goBackground runs f in a goroutine owned by the bridge: f's context is
@@ -247,15 +211,6 @@ func (b *Bridge) goBackground(f func(ctx context.Context)) bool {
 		f(b.ctx)
 	}()
 	return true
-}
-
-// Kick makes the outbox loop look for new local activities now; it never
-// blocks.
-func (b *Bridge) Kick() {
-	select {
-	case b.kick <- struct{}{}:
-	default:
-	}
 }
 
 // Close stops the loop and closes the bridge's state. Deliveries already

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/lyceum-oer/lyceum/activity"
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // What a local actor does towards the fediverse: follow a remote actor,
@@ -19,7 +19,7 @@ import (
 
 // localActorURL checks that username is a local actor and returns its URL.
 func (b *Bridge) localActorURL(ctx context.Context, username string) (string, error) {
-	if _, err := b.node.LocalActorByName(ctx, username); err != nil {
+	if _, err := b.svc.Actors.LocalActorByName(ctx, username); err != nil {
 		return "", err
 	}
 	return b.actorURL(username), nil
@@ -35,12 +35,12 @@ func (b *Bridge) Follow(ctx context.Context, username, handle string) (RemoteAct
 	}
 	remote, err := b.Resolve(ctx, handle)
 	if err != nil {
-		return RemoteActor{}, &node.Error{Kind: node.KindUnavailable, Msg: "find " + handle, Err: err}
+		return RemoteActor{}, &api.Error{Kind: api.KindUnavailable, Msg: "find " + handle, Err: err}
 	}
 	// The follow is recorded before it is sent, so that the Accept always
 	// finds it.
 	follow := obj{"@context": asContext, "id": b.url(pathOut + randomID()), "type": "Follow", "actor": me, "object": remote.ID}
-	if _, err := b.db.db.ExecContext(ctx, `INSERT INTO following (local, remote, follow_id, state, since) VALUES (?, ?, ?, 'pending', ?)
+	if _, err := b.db.db.Exec(ctx, `INSERT INTO following (local, remote, follow_id, state, since) VALUES (?, ?, ?, 'pending', ?)
 		ON CONFLICT (local, remote) DO UPDATE SET follow_id = excluded.follow_id, state = 'pending'`, me, remote.ID, follow["id"], now()); err != nil {
 		return RemoteActor{}, err
 	}
@@ -54,9 +54,9 @@ func (b *Bridge) Unfollow(ctx context.Context, username, remoteID string) error 
 		return err
 	}
 	var followID string
-	err = b.db.db.QueryRowContext(ctx, `SELECT follow_id FROM following WHERE local = ? AND remote = ?`, me, remoteID).Scan(&followID)
+	err = b.db.db.QueryRow(ctx, `SELECT follow_id FROM following WHERE local = ? AND remote = ?`, me, remoteID).Scan(&followID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return &node.Error{Kind: node.KindNotFound, Msg: fmt.Sprintf("%s does not follow %s", username, remoteID)}
+		return &api.Error{Kind: api.KindNotFound, Msg: fmt.Sprintf("%s does not follow %s", username, remoteID)}
 	}
 	if err != nil {
 		return err
@@ -70,7 +70,7 @@ func (b *Bridge) Unfollow(ctx context.Context, username, remoteID string) error 
 	if err := b.emit(ctx, me, undo, remoteID, []string{remote.Inbox}); err != nil {
 		return err
 	}
-	_, err = b.db.db.ExecContext(ctx, `DELETE FROM following WHERE local = ? AND remote = ?`, me, remoteID)
+	_, err = b.db.db.Exec(ctx, `DELETE FROM following WHERE local = ? AND remote = ?`, me, remoteID)
 	return err
 }
 
@@ -78,11 +78,11 @@ func (b *Bridge) Unfollow(ctx context.Context, username, remoteID string) error 
 func (b *Bridge) authorOf(ctx context.Context, objectURL string) (RemoteActor, error) {
 	doc, err := b.getJSON(ctx, objectURL)
 	if err != nil {
-		return RemoteActor{}, &node.Error{Kind: node.KindUnavailable, Msg: "fetch " + objectURL, Err: err}
+		return RemoteActor{}, &api.Error{Kind: api.KindUnavailable, Msg: "fetch " + objectURL, Err: err}
 	}
 	author := ref(doc["attributedTo"])
 	if author == "" || !sameHost(author, objectURL) {
-		return RemoteActor{}, &node.Error{Kind: node.KindInvalid, Msg: objectURL + " has no author on its host"}
+		return RemoteActor{}, &api.Error{Kind: api.KindInvalid, Msg: objectURL + " has no author on its host"}
 	}
 	return b.remoteActor(ctx, author)
 }
@@ -95,7 +95,7 @@ func (b *Bridge) Reply(ctx context.Context, username, inReplyTo, text string) (s
 		return "", err
 	}
 	if text == "" || len(text) > 5000 {
-		return "", &node.Error{Kind: node.KindInvalid, Msg: "a reply needs 1–5000 characters"}
+		return "", &api.Error{Kind: api.KindInvalid, Msg: "a reply needs 1–5000 characters"}
 	}
 	author, err := b.authorOf(ctx, inReplyTo)
 	if err != nil {
@@ -108,7 +108,7 @@ func (b *Bridge) Reply(ctx context.Context, username, inReplyTo, text string) (s
 		"tag": []obj{{"type": "Mention", "href": author.ID, "name": "@" + author.Username}}}
 	data, _ := jsonMarshal(obj{"@context": asContext, "id": noteID, "type": "Note", "attributedTo": me, "inReplyTo": inReplyTo,
 		"to": note["to"], "cc": note["cc"], "content": note["content"], "published": note["published"]})
-	if _, err := b.db.db.ExecContext(ctx, `INSERT INTO outgoing (id, actor, type, object, body, created) VALUES (?, ?, 'Note', ?, ?, ?)`,
+	if _, err := b.db.db.Exec(ctx, `INSERT INTO outgoing (id, actor, type, object, body, created) VALUES (?, ?, 'Note', ?, ?, ?)`,
 		noteID, me, inReplyTo, data, now()); err != nil {
 		return "", err
 	}
@@ -159,7 +159,7 @@ func (b *Bridge) Following(ctx context.Context, username string) (map[string]str
 	if err != nil {
 		return nil, err
 	}
-	rows, err := b.db.db.QueryContext(ctx, `SELECT remote, state FROM following WHERE local = ?`, me)
+	rows, err := b.db.db.Query(ctx, `SELECT remote, state FROM following WHERE local = ?`, me)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/lyceum-oer/lyceum/activity"
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // This file bridges collections. A local collection is a Group actor on
@@ -25,17 +25,17 @@ import (
 // is added to it, the collection boosts it once to its fediverse
 // followers, as a community does for the resources posted in it.
 
-// collectionType marks the node.LocalActor that stands for a collection.
+// collectionType marks the api.Actor that stands for a collection.
 const collectionType = "Collection"
 
 // errCollectionGone says a collection was deleted (its actor answers 410).
-var errCollectionGone = &node.Error{Kind: node.KindNotFound, Msg: "collection deleted", Err: errGone}
+var errCollectionGone = &api.Error{Kind: api.KindNotFound, Msg: "collection deleted", Err: errGone}
 
 // localActor finds a bridged actor by username: a local person or
 // community, or else a local collection.
-func (b *Bridge) localActor(ctx context.Context, username string) (node.LocalActor, error) {
-	a, err := b.node.LocalActorByName(ctx, username)
-	if err == nil || node.KindOf(err) != node.KindNotFound {
+func (b *Bridge) localActor(ctx context.Context, username string) (api.Actor, error) {
+	a, err := b.svc.Actors.LocalActorByName(ctx, username)
+	if err == nil || api.KindOf(err) != api.KindNotFound {
 		return a, err
 	}
 	id, ok := b.collectionByName(ctx, username)
@@ -53,7 +53,7 @@ func (b *Bridge) localActor(ctx context.Context, username string) (node.LocalAct
 			return a, err
 		}
 	}
-	v, cerr := b.node.ShowCollection(ctx, id)
+	v, cerr := b.svc.Collections.ShowCollection(ctx, id)
 	if cerr != nil {
 		return a, cerr
 	}
@@ -63,9 +63,9 @@ func (b *Bridge) localActor(ctx context.Context, username string) (node.LocalAct
 	if v.Deleted {
 		return a, errCollectionGone
 	}
-	return node.LocalActor{ActorInfo: node.ActorInfo{
-		DID: v.ID, Type: collectionType, Username: username, Name: v.Title, Summary: v.Summary, Local: true,
-	}, Created: v.Created}, nil
+	return api.Actor{
+		DID: v.ID, Type: collectionType, Username: username, Name: v.Title, Summary: v.Summary, Local: true, Created: v.Created,
+	}, nil
 }
 
 func (b *Bridge) collectionByName(ctx context.Context, name string) (string, bool) {
@@ -78,7 +78,7 @@ func (b *Bridge) collectionByName(ctx context.Context, name string) (string, boo
 
 // nameCollections gives every local collection without a name one.
 func (b *Bridge) nameCollections(ctx context.Context) error {
-	cs, err := b.node.Collections(ctx, "")
+	cs, err := b.svc.Collections.Collections(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -109,12 +109,12 @@ func (b *Bridge) collectionName(ctx context.Context, id, title string) (string, 
 		if name == b.instanceUsername() {
 			continue
 		}
-		if _, err := b.node.LocalActorByName(ctx, name); err == nil {
+		if _, err := b.svc.Actors.LocalActorByName(ctx, name); err == nil {
 			continue
-		} else if node.KindOf(err) != node.KindNotFound {
+		} else if api.KindOf(err) != api.KindNotFound {
 			return "", err
 		}
-		res, err := b.db.db.ExecContext(ctx, `INSERT OR IGNORE INTO collection_names (name, collection) VALUES (?, ?)`, name, id)
+		res, err := b.db.db.Exec(ctx, `INSERT OR IGNORE INTO collection_names (name, collection) VALUES (?, ?)`, name, id)
 		if err != nil {
 			return "", err
 		}
@@ -160,12 +160,12 @@ func slug(title string) string {
 
 // collectionActorURL is the URL of the actor of a live local collection.
 func (b *Bridge) collectionActorURL(ctx context.Context, id string) (string, error) {
-	v, err := b.node.ShowCollection(ctx, id)
+	v, err := b.svc.Collections.ShowCollection(ctx, id)
 	if err != nil {
 		return "", err
 	}
 	if !v.Local {
-		return "", &node.Error{Kind: node.KindNotFound, Msg: "not a collection of this node"}
+		return "", &api.Error{Kind: api.KindNotFound, Msg: "not a collection of this node"}
 	}
 	if v.Deleted {
 		return "", errGone
@@ -179,7 +179,7 @@ func (b *Bridge) collectionActorURL(ctx context.Context, id string) (string, err
 
 // dispatchCollection handles the local activities that concern
 // collections; it reports whether e was one.
-func (b *Bridge) dispatchCollection(ctx context.Context, e node.LocalEntry) (bool, error) {
+func (b *Bridge) dispatchCollection(ctx context.Context, e api.LogEntry) (bool, error) {
 	a := e.Activity
 	switch {
 	case a.Type == activity.TypeCreate && a.Object.Collection != nil:
@@ -226,7 +226,7 @@ func (b *Bridge) dispatchCollection(ctx context.Context, e node.LocalEntry) (boo
 		if err := b.dispatchBoost(ctx, e, collURL); err != nil {
 			return true, err
 		}
-		_, err = b.db.db.ExecContext(ctx, `INSERT OR IGNORE INTO collection_boosts (collection, resource, activity, at) VALUES (?, ?, ?, ?)`,
+		_, err = b.db.db.Exec(ctx, `INSERT OR IGNORE INTO collection_boosts (collection, resource, activity, at) VALUES (?, ?, ?, ?)`,
 			a.Target, rid, e.CID, now())
 		return true, err
 	case a.Type == activity.TypeRemove:
@@ -237,7 +237,7 @@ func (b *Bridge) dispatchCollection(ctx context.Context, e node.LocalEntry) (boo
 
 // ignoreGone drops the errors that only say there is nothing to send.
 func ignoreGone(err error) error {
-	if errors.Is(err, errGone) || node.KindOf(err) == node.KindNotFound {
+	if errors.Is(err, errGone) || api.KindOf(err) == api.KindNotFound {
 		return nil
 	}
 	return err
@@ -245,7 +245,7 @@ func ignoreGone(err error) error {
 
 // renderCollectionAdd is the boost of the resource an Add put in a local
 // collection, by the collection's actor.
-func (b *Bridge) renderCollectionAdd(ctx context.Context, e node.LocalEntry, lemmyStyle bool) (obj, error) {
+func (b *Bridge) renderCollectionAdd(ctx context.Context, e api.LogEntry, lemmyStyle bool) (obj, error) {
 	a := e.Activity
 	collURL, err := b.collectionActorURL(ctx, a.Target)
 	if err != nil {
@@ -256,7 +256,7 @@ func (b *Bridge) renderCollectionAdd(ctx context.Context, e node.LocalEntry, lem
 
 // sendActorUpdate sends Update{actor} to the actor's followers, under a
 // fresh /ap/out/ ID that dereferences.
-func (b *Bridge) sendActorUpdate(ctx context.Context, la node.LocalActor) error {
+func (b *Bridge) sendActorUpdate(ctx context.Context, la api.Actor) error {
 	actorURL := b.actorURL(la.Username)
 	followers, err := b.db.followerInboxes(ctx, actorURL)
 	if err != nil || len(followers) == 0 {
@@ -272,8 +272,8 @@ func (b *Bridge) sendActorUpdate(ctx context.Context, la node.LocalActor) error 
 }
 
 // collectionOutbox lists a collection's boosts of its items, newest first.
-func (b *Bridge) collectionOutbox(ctx context.Context, a node.LocalActor) ([]any, int, error) {
-	v, err := b.node.ShowCollection(ctx, a.DID)
+func (b *Bridge) collectionOutbox(ctx context.Context, a api.Actor) ([]any, int, error) {
+	v, err := b.svc.Collections.ShowCollection(ctx, a.DID)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -347,11 +347,11 @@ func (b *Bridge) mayScanCollections() bool {
 
 // collectionPageItems is the ordered list of a collection's resources on
 // its web page ("" for other actors).
-func (b *Bridge) collectionPageItems(ctx context.Context, a node.LocalActor) string {
+func (b *Bridge) collectionPageItems(ctx context.Context, a api.Actor) string {
 	if a.Type != collectionType {
 		return ""
 	}
-	v, err := b.node.ShowCollection(ctx, a.DID)
+	v, err := b.svc.Collections.ShowCollection(ctx, a.DID)
 	if err != nil || len(v.Entries) == 0 {
 		return ""
 	}

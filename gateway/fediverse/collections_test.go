@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/lyceum-oer/lyceum/activity"
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // count counts what a fake server received of a type.
@@ -58,16 +58,15 @@ func TestCollectionIsAGroupThatBoostsEachAddedResourceOnce(t *testing.T) {
 	s := newSite(t)
 	s.actor(t, "alice", activity.Person)
 	s.actor(t, "number-sense", activity.Person) // takes the collection's first choice
-	pub, err := s.node.Publish(ctx, node.PublishRequest{As: "alice", URL: "https://example.org/f", Title: "Fractions",
+	pub, err := s.node.Social().Publish(ctx, api.PublishRequest{As: "alice", URL: "https://example.org/f", Title: "Fractions",
 		License: "CC-BY-4.0", Language: "en"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	col, err := s.node.CreateCollection(ctx, "alice", "Number sense!", "Year 6")
+	col, err := s.node.Social().CreateCollection(ctx, api.CollectionRequest{As: "alice", Title: "Number sense!", Summary: "Year 6"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.bridge.Kick()
 	group := s.url + "/ap/users/number-sense-2"
 	eventually(t, "the collection's actor", func() bool { st, _ := actorDoc(t, s, group); return st == 200 })
 
@@ -95,10 +94,9 @@ func TestCollectionIsAGroupThatBoostsEachAddedResourceOnce(t *testing.T) {
 	}
 	lemmy.waitFor(t, "Accept")
 
-	if _, err := s.node.AddToCollection(ctx, "", col.ID, pub.ID); err != nil {
+	if _, err := s.node.Social().AddToCollection(ctx, col.ID, api.CollectionItemRequest{Resource: pub.ID}); err != nil {
 		t.Fatal(err)
 	}
-	s.bridge.Kick()
 	noteURL := s.url + "/ap/resources/" + pub.ID
 	ann := masto.waitFor(t, "Announce")
 	if ann.doc["object"] != noteURL || ann.doc["actor"] != group || ann.keyID != group+"#main-key" {
@@ -125,23 +123,21 @@ func TestCollectionIsAGroupThatBoostsEachAddedResourceOnce(t *testing.T) {
 		t.Fatalf("collection page: %d %s", st, page)
 	}
 	// Removed and added again: not boosted a second time.
-	if _, err := s.node.RemoveFromCollection(ctx, "", col.ID, pub.ID); err != nil {
+	if _, err := s.node.Social().RemoveFromCollection(ctx, col.ID, api.CollectionItemRequest{Resource: pub.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.node.AddToCollection(ctx, "", col.ID, pub.ID); err != nil {
+	if _, err := s.node.Social().AddToCollection(ctx, col.ID, api.CollectionItemRequest{Resource: pub.ID}); err != nil {
 		t.Fatal(err)
 	}
 	// An edit of the resource reaches those who saw the boost.
-	if _, err := s.node.UpdateResource(ctx, pub.ID, node.PublishRequest{Title: "Fractions, revised"}); err != nil {
+	if _, err := s.node.Social().UpdateResource(ctx, pub.ID, api.PublishRequest{Title: "Fractions, revised"}); err != nil {
 		t.Fatal(err)
 	}
-	s.bridge.Kick()
 	masto.waitForObject(t, "Update", "Note")
 	// A rename reaches the followers as an Update of the Group.
-	if _, err := s.node.UpdateCollection(ctx, "", col.ID, "Number sense (Y6)", ""); err != nil {
+	if _, err := s.node.Social().UpdateCollection(ctx, col.ID, api.CollectionRequest{Title: "Number sense (Y6)"}); err != nil {
 		t.Fatal(err)
 	}
-	s.bridge.Kick()
 	upd := masto.waitForObject(t, "Update", "Group")
 	if o, _ := upd.doc["object"].(map[string]any); o["name"] != "Number sense (Y6)" || o["preferredUsername"] != "number-sense-2" {
 		t.Fatalf("update = %v", upd.doc)
@@ -150,10 +146,9 @@ func TestCollectionIsAGroupThatBoostsEachAddedResourceOnce(t *testing.T) {
 		t.Fatalf("%d boosts of one resource, want 1", n)
 	}
 	// Deleted: the actor answers 410 and its followers get Delete{actor}.
-	if _, err := s.node.DeleteCollection(ctx, "", col.ID); err != nil {
+	if _, err := s.node.Social().DeleteCollection(ctx, "", col.ID); err != nil {
 		t.Fatal(err)
 	}
-	s.bridge.Kick()
 	del := masto.waitFor(t, "Delete")
 	if del.doc["object"] != group || del.doc["actor"] != group {
 		t.Fatalf("delete = %v", del.doc)
@@ -211,7 +206,7 @@ func TestLockedActorsApproveFollowers(t *testing.T) {
 	if inner, _ := rej.doc["object"].(map[string]any); inner["id"] != f.url+"/follows/frank" || rej.path != "/users/frank/inbox" {
 		t.Fatalf("reject = %v to %s", rej.doc, rej.path)
 	}
-	if err := s.bridge.Approve(ctx, "alice", f.actor("frank")); node.KindOf(err) != node.KindNotFound {
+	if err := s.bridge.Approve(ctx, "alice", f.actor("frank")); api.KindOf(err) != api.KindNotFound {
 		t.Fatalf("approving a rejected request: %v", err)
 	}
 	if fs, _ := s.bridge.Followers(ctx, "alice"); len(fs) != 1 || fs[0].ID != f.actor("eve") {
@@ -232,7 +227,7 @@ func TestLockedActorsApproveFollowers(t *testing.T) {
 	if reqs, _ := s.bridge.Requests(ctx, "alice"); len(reqs) != 0 {
 		t.Fatalf("requests after unlock: %v", reqs)
 	}
-	if err := s.bridge.SetLocked(ctx, "nobody", true); node.KindOf(err) != node.KindNotFound {
+	if err := s.bridge.SetLocked(ctx, "nobody", true); api.KindOf(err) != api.KindNotFound {
 		t.Fatalf("locking a stranger: %v", err)
 	}
 }

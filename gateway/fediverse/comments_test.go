@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/lyceum-oer/lyceum/activity"
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // commentThread is a resource of alice's with a comment by eve (on one
@@ -24,7 +24,7 @@ func newCommentThread(t *testing.T) *commentThread {
 	t.Helper()
 	s := newSite(t)
 	s.actor(t, "alice", activity.Person)
-	pub, err := s.node.Publish(context.Background(), node.PublishRequest{As: "alice", URL: "https://example.org/c", Title: "Comments",
+	pub, err := s.node.Social().Publish(context.Background(), api.PublishRequest{As: "alice", URL: "https://example.org/c", Title: "Comments",
 		License: "CC0-1.0", Language: "en"})
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +109,7 @@ func TestTheAuthenticNoteWinsOverAStoredForgery(t *testing.T) {
 	id := g.serve("/docs/notes/frank-2", obj{"id": g.url + "/docs/notes/frank-2", "type": "Note", "attributedTo": g.actor("frank"),
 		"inReplyTo": c.note, "content": "<p>Words of frank</p>"})
 	// A forgery stored by an older bridge, "by" mallory under frank's ID.
-	if _, err := c.s.bridge.db.db.ExecContext(ctx, `INSERT INTO interactions (id, kind, actor, object, content, published) VALUES (?, ?, ?, ?, ?, ?)`,
+	if _, err := c.s.bridge.db.db.Exec(ctx, `INSERT INTO interactions (id, kind, actor, object, content, published) VALUES (?, ?, ?, ?, ?, ?)`,
 		id, KindComment, g.actor("mallory"), c.resource, "<p>Forged</p>", now()); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // Register mounts the bridge's handlers on mux: discovery under
@@ -19,6 +19,18 @@ func (b *Bridge) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /.well-known/nodeinfo", b.serveNodeInfoLinks)
 	mux.HandleFunc("GET /nodeinfo/{version}", b.serveNodeInfo)
 	mux.Handle("/ap/", b.proxied(http.HandlerFunc(b.serveAP)))
+}
+
+// version is the Lyceum release NodeInfo reports.
+func (b *Bridge) version() string {
+	if b.cfg.Version != "" {
+		return b.cfg.Version
+	}
+	agent := b.svc.Identity.ID().AgentVersion
+	if _, v, ok := strings.Cut(agent, "/"); ok {
+		return v
+	}
+	return agent
 }
 
 // acctHost is the domain of our acct: URIs: the public URL's host[:port].
@@ -94,7 +106,7 @@ func (b *Bridge) serveNodeInfo(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	actors, err := b.node.Actors(r.Context(), true)
+	actors, err := b.svc.Actors.Actors(r.Context(), true)
 	if err != nil {
 		b.internal(w, err)
 		return
@@ -103,11 +115,11 @@ func (b *Bridge) serveNodeInfo(w http.ResponseWriter, r *http.Request) {
 	for _, a := range actors {
 		if a.Type == "Person" {
 			users++
-			ids, _ := b.node.ResourceIDs(r.Context(), a.DID, 10000)
+			ids, _ := b.svc.Resources.ResourceIDs(r.Context(), a.DID, 10000)
 			posts += len(ids)
 		}
 	}
-	software := map[string]string{"name": "lyceum", "version": node.Version}
+	software := map[string]string{"name": "lyceum", "version": b.version()}
 	if v == "2.1" {
 		software["repository"] = "https://github.com/lyceum-oer/lyceum"
 		software["homepage"] = "https://github.com/lyceum-oer/lyceum"
@@ -122,7 +134,7 @@ func (b *Bridge) serveNodeInfo(w http.ResponseWriter, r *http.Request) {
 			"users":      map[string]int{"total": users, "activeMonth": users, "activeHalfyear": users},
 			"localPosts": posts,
 		},
-		"metadata": map[string]any{"nodeName": "Lyceum " + b.acctHost(), "peerID": b.node.ID().PeerID},
+		"metadata": map[string]any{"nodeName": "Lyceum " + b.acctHost(), "peerID": b.svc.Identity.ID().PeerID},
 	}
 	writeJSONType(w, `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/`+v+`#"`, http.StatusOK, doc)
 }
@@ -144,7 +156,7 @@ func writeJSONType(w http.ResponseWriter, typ string, status int, v any) {
 // nothing that could be (an ID that is not a CID); anything else is the
 // node's failure.
 func (b *Bridge) notFound(w http.ResponseWriter, err error) {
-	if k := node.KindOf(err); k == node.KindNotFound || k == node.KindInvalid {
+	if k := api.KindOf(err); k == api.KindNotFound || k == api.KindInvalid {
 		http.Error(w, "not found", http.StatusNotFound)
 		return
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/lyceum-oer/lyceum/activity"
 	"github.com/lyceum-oer/lyceum/gateway"
 	"github.com/lyceum-oer/lyceum/gateway/httpsig"
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 func TestDiscoveryAndActorsAsMastodonLooksThemUp(t *testing.T) {
@@ -117,12 +117,12 @@ func TestActorKeysSurviveRestarts(t *testing.T) {
 	s.actor(t, "alice", activity.Person)
 	_, _, before := getDoc(t, s, s.url+"/ap/users/alice", apType)
 	db := s.bridge.cfg.DBPath
-	again, err := New(Config{PublicURL: s.url, DBPath: db, Client: s.bridge.cfg.Client, Delivery: s.queue}, s.node)
+	again, err := New(Config{PublicURL: s.url, DBPath: db, Client: s.bridge.cfg.Client, Delivery: s.queue}, servicesOf(s.node))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer again.Close()
-	la, _ := s.node.LocalActorByName(context.Background(), "alice")
+	la, _ := s.node.Social().LocalActorByName(context.Background(), "alice")
 	doc, err := again.renderActor(context.Background(), la)
 	if err != nil {
 		t.Fatal(err)
@@ -208,7 +208,7 @@ func TestForwardedHostIsTrustedOnlyFromConfiguredProxies(t *testing.T) {
 func TestGatewayMountsTheBridge(t *testing.T) {
 	s := newSite(t)
 	s.actor(t, "alice", activity.Person)
-	srv, err := gateway.New(gateway.Config{Token: "secret", Fediverse: s.bridge}, nil, nil, nil, nil)
+	srv, err := gateway.New(gateway.Config{Token: "secret", Fediverse: s.bridge}, gateway.Services{Identity: s.node.Swarm()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,12 @@ func TestNotesLinkFilesAndAttachImages(t *testing.T) {
 		if err := os.WriteFile(path, []byte("bytes of "+tc.file), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		pub, err := s.node.Publish(ctx, node.PublishRequest{As: "alice", Path: path, Title: "About " + tc.file,
+		// As `lyceum publish FILE` does: add the file, publish it by CID.
+		c, err := s.node.Content().AddPath(ctx, path, api.AddOptions{CIDVersion: 1}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := s.node.Social().Publish(ctx, api.PublishRequest{As: "alice", FileCID: c.String(), Filename: tc.file, Title: "About " + tc.file,
 			License: "CC-BY-SA-4.0", Language: "fr", Subjects: []string{"0533"}, Keywords: []string{"travaux pratiques"}})
 		if err != nil {
 			t.Fatal(err)

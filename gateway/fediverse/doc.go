@@ -9,9 +9,12 @@
 // Application instance actor) with content negotiation, collections (outbox, followers,
 // following, featured), the Notes that resources are rendered as, and the
 // personal and shared inboxes. It follows the node's log from a checkpoint
-// of its own and hands one Create, Update, Delete or Announce per remote
-// inbox to a durable delivery queue (gateway/delivery), signed with HTTP
-// Signatures (gateway/httpsig) by a persistent RSA key per bridged actor.
+// of its own — pushed each entry as it is stored (Log.Tail), never polling
+// — and hands one Create, Update, Delete or Announce per remote inbox to a
+// durable delivery queue (gateway/delivery), signed with HTTP Signatures
+// (gateway/httpsig) by a persistent RSA key per bridged actor. It reads
+// the node through the small interfaces of services.go, in the types of
+// node/api.
 //
 // A locked actor (SetLocked) answers manuallyApprovesFollowers: true and
 // keeps each Follow as a request until Approve or Reject.
@@ -32,10 +35,10 @@
 // or deletes it.
 //
 // Its state — RSA keys, locks, collection usernames, remote actors,
-// remote followers and follows,
-// inbox de-duplication, and the comments, likes and boosts received from
-// the fediverse — lives in its own SQLite file (fediverse.db in the repo),
-// not in lyceum.db: none of it is derived from the signed Lyceum logs, so
-// `lyceum repair --rebuild-views` must never drop it, and the node stays
-// ignorant of ActivityPub.
+// remote followers and follows, inbox de-duplication, and the comments,
+// likes and boosts received from the fediverse — is owned state and lives
+// in its own SQLite file (fediverse.db in the repo, opened by
+// node/sqlitedb), not in lyceum.db: none of it is derived from the signed
+// Lyceum logs, so `lyceum repair --rebuild-views` must never drop it, and
+// the node stays ignorant of ActivityPub.
 package fediverse

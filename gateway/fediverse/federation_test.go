@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/lyceum-oer/lyceum/activity"
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 func getDoc(tb testing.TB, s *site, url, accept string) (int, http.Header, []byte) {
@@ -63,12 +63,11 @@ func TestTwoNodesFederateThroughTheirGateways(t *testing.T) {
 	}
 
 	// Publish in the community: B gets the post and the community's boost.
-	pub, err := a.node.Publish(ctx, node.PublishRequest{As: "alice", URL: "https://example.org/fractions", Title: "Fractions worksheet",
+	pub, err := a.node.Social().Publish(ctx, api.PublishRequest{As: "alice", URL: "https://example.org/fractions", Title: "Fractions worksheet",
 		Summary: "Adding fractions", License: "CC-BY-4.0", Language: "en", Subjects: []string{"0541"}, Community: "maths"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.bridge.Kick()
 	noteURL := a.url + "/ap/resources/" + pub.ID
 	eventually(t, "the post and the boost on B", func() bool {
 		tl, _ := b.bridge.Timeline(ctx, 10)
@@ -114,10 +113,9 @@ func TestTwoNodesFederateThroughTheirGateways(t *testing.T) {
 	})
 
 	// Edit: B's copy of the post follows.
-	if _, err := a.node.UpdateResource(ctx, pub.ID, node.PublishRequest{Title: "Fractions worksheet, revised"}); err != nil {
+	if _, err := a.node.Social().UpdateResource(ctx, pub.ID, api.PublishRequest{Title: "Fractions worksheet, revised"}); err != nil {
 		t.Fatal(err)
 	}
-	a.bridge.Kick()
 	eventually(t, "the edit on B", func() bool {
 		tl, _ := b.bridge.Timeline(ctx, 10)
 		for _, it := range tl {
@@ -129,10 +127,9 @@ func TestTwoNodesFederateThroughTheirGateways(t *testing.T) {
 	})
 
 	// Delete: B drops the post; A answers 410.
-	if _, err := a.node.DeleteResource(ctx, pub.ID); err != nil {
+	if _, err := a.node.Social().DeleteResource(ctx, pub.ID); err != nil {
 		t.Fatal(err)
 	}
-	a.bridge.Kick()
 	eventually(t, "the deletion on B", func() bool {
 		tl, _ := b.bridge.Timeline(ctx, 10)
 		for _, it := range tl {

@@ -18,6 +18,7 @@ import (
 	"github.com/lyceum-oer/lyceum/activity"
 	"github.com/lyceum-oer/lyceum/gateway/delivery"
 	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // TestMain makes the process trust httptest's certificate as a root, so
@@ -106,11 +107,11 @@ func newSite(tb testing.TB, opts ...siteOption) *site {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfg := Config{PublicURL: s.url, DBPath: filepath.Join(dir, "fediverse.db"), Client: client, Delivery: q, PollInterval: 50 * time.Millisecond}
+	cfg := Config{PublicURL: s.url, DBPath: filepath.Join(dir, "fediverse.db"), Client: client, Delivery: q}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	br, err = New(cfg, n)
+	br, err = New(cfg, servicesOf(n))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -138,13 +139,20 @@ func newSite(tb testing.TB, opts ...siteOption) *site {
 	return s
 }
 
-func (s *site) actor(tb testing.TB, name string, typ activity.ActorType) node.ActorInfo {
+func (s *site) actor(tb testing.TB, name string, typ activity.ActorType) api.Actor {
 	tb.Helper()
-	a, err := s.node.CreateActor(context.Background(), name, "Name of "+name, "About "+name, typ)
+	a, err := s.node.Social().CreateActor(context.Background(), api.CreateActorRequest{Username: name, Name: "Name of " + name, Summary: "About " + name, Type: string(typ)})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return a
+}
+
+// servicesOf is the node's rooms as the bridge reads them, as node/daemon
+// wires them for the binary (which a test of this package cannot import:
+// it imports the bridge).
+func servicesOf(n *node.Node) Services {
+	return Services{Identity: n.Swarm(), Actors: n.Social(), Resources: n.Social(), Collections: n.Social(), Log: n.Log()}
 }
 
 // eventually polls cond until it holds or the test's time runs out.

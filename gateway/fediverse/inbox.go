@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lyceum-oer/lyceum/gateway/clientip"
 	"github.com/lyceum-oer/lyceum/gateway/httpsig"
 )
 
@@ -51,7 +52,7 @@ func (b *Bridge) serveInbox(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	// Before anything else, and before any key is fetched: the sender
 	// chooses the keyId, but not the address it connects from.
-	if !b.clientLimit.allow(clientKey(r, b.cfg.TrustedProxies)) {
+	if !b.clientLimit.Allow(clientip.Key(r, b.cfg.TrustedProxies)) {
 		tooMany(w, "too many requests from your address")
 		return
 	}
@@ -90,7 +91,7 @@ func (b *Bridge) serveInbox(w http.ResponseWriter, r *http.Request) {
 		b.sigError(w, r, err)
 		return
 	}
-	if !b.serverLimit.allow(hostOf(key.Owner)) {
+	if !b.serverLimit.Allow(hostOf(key.Owner)) {
 		tooMany(w, "too many requests from your server")
 		return
 	}
@@ -144,7 +145,7 @@ func (b *Bridge) receive(ctx context.Context, body []byte, owner string) (int, s
 		if err := b.handle(ctx, doc, actor); err != nil {
 			if errors.Is(err, errRetry) {
 				// Let the sender try again: forget we saw it.
-				_, _ = b.db.db.ExecContext(ctx, `DELETE FROM seen WHERE id = ?`, id)
+				_, _ = b.db.db.Exec(ctx, `DELETE FROM seen WHERE id = ?`, id)
 				b.log.Error("inbox", "err", err)
 				return http.StatusInternalServerError, "internal error"
 			}
@@ -191,7 +192,7 @@ func (b *Bridge) sigError(w http.ResponseWriter, r *http.Request, err error) {
 		http.Error(w, "busy: try again later", http.StatusServiceUnavailable)
 		return
 	}
-	b.log.Debug("signature refused", "path", r.URL.Path, "client", clientIP(r, b.cfg.TrustedProxies), "err", err)
+	b.log.Debug("signature refused", "path", r.URL.Path, "client", clientip.Of(r, b.cfg.TrustedProxies), "err", err)
 	st := httpsig.Status(err)
 	if st == http.StatusInternalServerError {
 		st = http.StatusUnauthorized
@@ -241,7 +242,7 @@ func (b *Bridge) handle(ctx context.Context, doc obj, actor string) error {
 		content := clip(b.sanitize.Sanitize(str(doc, "content")), 5000)
 		objs := strings.Join(refs(doc["object"]), " ")
 		b.log.Warn("fediverse report (Flag) for the moderators", "from", actor, "objects", objs, "content", content)
-		_, err := b.db.db.ExecContext(ctx, `INSERT OR IGNORE INTO flags (id, actor, objects, content, at) VALUES (?, ?, ?, ?, ?)`,
+		_, err := b.db.db.Exec(ctx, `INSERT OR IGNORE INTO flags (id, actor, objects, content, at) VALUES (?, ?, ?, ?, ?)`,
 			ref(doc["id"]), actor, objs, content, now())
 		return retry(err)
 	case "Move":
@@ -273,7 +274,7 @@ func (b *Bridge) onFollow(ctx context.Context, doc obj, actor string) error {
 	if b.isLocked(ctx, target) {
 		state = "pending"
 	}
-	if _, err := b.db.db.ExecContext(ctx, `INSERT INTO followers (local, remote, follow_id, state, since) VALUES (?, ?, ?, ?, ?)
+	if _, err := b.db.db.Exec(ctx, `INSERT INTO followers (local, remote, follow_id, state, since) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (local, remote) DO UPDATE SET follow_id = excluded.follow_id,
 		state = CASE WHEN followers.state = 'accepted' THEN 'accepted' ELSE excluded.state END`, target, actor, followID, state, now()); err != nil {
 		return retry(err)
@@ -290,10 +291,10 @@ func (b *Bridge) onAcceptReject(ctx context.Context, doc obj, actor string) erro
 	followID := ref(doc["object"])
 	var err error
 	if firstType(doc) == "Accept" {
-		_, err = b.db.db.ExecContext(ctx, `UPDATE following SET state = 'accepted' WHERE remote = ? AND (follow_id = ? OR local = ?)`,
+		_, err = b.db.db.Exec(ctx, `UPDATE following SET state = 'accepted' WHERE remote = ? AND (follow_id = ? OR local = ?)`,
 			actor, followID, ref(inner["actor"]))
 	} else {
-		_, err = b.db.db.ExecContext(ctx, `DELETE FROM following WHERE remote = ? AND (follow_id = ? OR local = ?)`,
+		_, err = b.db.db.Exec(ctx, `DELETE FROM following WHERE remote = ? AND (follow_id = ? OR local = ?)`,
 			actor, followID, ref(inner["actor"]))
 	}
 	return retry(err)
@@ -312,10 +313,10 @@ func (b *Bridge) onUndo(ctx context.Context, doc obj, actor string) error {
 	var err error
 	switch {
 	case kind == "Follow" || (inner == nil && b.db.count(ctx, `SELECT count(*) FROM followers WHERE remote = ? AND follow_id = ?`, actor, innerID) > 0):
-		_, err = b.db.db.ExecContext(ctx, `DELETE FROM followers WHERE remote = ? AND (follow_id = ? OR local = ?)`, actor, innerID, target)
+		_, err = b.db.db.Exec(ctx, `DELETE FROM followers WHERE remote = ? AND (follow_id = ? OR local = ?)`, actor, innerID, target)
 	default:
 		k := map[string]string{"Like": KindLike, "Announce": KindBoost}[kind]
-		_, err = b.db.db.ExecContext(ctx, `DELETE FROM interactions WHERE actor = ? AND (id = ? OR (kind = ? AND object = ?))`,
+		_, err = b.db.db.Exec(ctx, `DELETE FROM interactions WHERE actor = ? AND (id = ? OR (kind = ? AND object = ?))`,
 			actor, innerID, k, b.localResource(target))
 	}
 	return retry(err)
@@ -354,7 +355,7 @@ func (b *Bridge) onNote(ctx context.Context, note obj, actor string, update bool
 	content := clip(b.sanitize.Sanitize(clip(str(note, "content"), 64<<10)), 32<<10)
 	published := parseTime(str(note, "published"))
 	var stored string // the actor of the row under this ID
-	switch err := b.db.db.QueryRowContext(ctx, `SELECT actor FROM interactions WHERE id = ?`, id).Scan(&stored); {
+	switch err := b.db.db.QueryRow(ctx, `SELECT actor FROM interactions WHERE id = ?`, id).Scan(&stored); {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return retry(err)
@@ -365,7 +366,7 @@ func (b *Bridge) onNote(ctx context.Context, note obj, actor string, update bool
 		if !update {
 			return nil // a repeated Create
 		}
-		_, err := b.db.db.ExecContext(ctx, `UPDATE interactions SET content = ?, updated = ? WHERE id = ? AND actor = ?`,
+		_, err := b.db.db.Exec(ctx, `UPDATE interactions SET content = ?, updated = ? WHERE id = ? AND actor = ?`,
 			content, now(), id, actor)
 		return retry(err)
 	}
@@ -378,7 +379,7 @@ func (b *Bridge) onNote(ctx context.Context, note obj, actor string, update bool
 	} else if reply != "" {
 		// A reply in a thread under one of our resources.
 		var parent string
-		if err := b.db.db.QueryRowContext(ctx, `SELECT object FROM interactions WHERE id = ? AND kind = ?`, reply, KindComment).Scan(&parent); err == nil {
+		if err := b.db.db.QueryRow(ctx, `SELECT object FROM interactions WHERE id = ? AND kind = ?`, reply, KindComment).Scan(&parent); err == nil {
 			kind, object = KindComment, parent
 		}
 	}
@@ -388,7 +389,7 @@ func (b *Bridge) onNote(ctx context.Context, note obj, actor string, update bool
 	if kind == "" {
 		if stored != "" && stored != actor {
 			// What the ID's host serves contradicts the stored row.
-			_, err := b.db.db.ExecContext(ctx, `DELETE FROM interactions WHERE id = ? AND actor = ?`, id, stored)
+			_, err := b.db.db.Exec(ctx, `DELETE FROM interactions WHERE id = ? AND actor = ?`, id, stored)
 			return retry(err)
 		}
 		return errors.New("note neither replies to us nor comes from an actor we follow")
@@ -406,7 +407,7 @@ func (b *Bridge) onNote(ctx context.Context, note obj, actor string, update bool
 				WHEN interactions.content != excluded.content THEN ? ELSE interactions.updated END`
 		args = append(args, now())
 	}
-	if _, err := b.db.db.ExecContext(ctx, q, args...); err != nil {
+	if _, err := b.db.db.Exec(ctx, q, args...); err != nil {
 		return retry(err)
 	}
 	if kind == KindComment {
@@ -451,7 +452,7 @@ func (b *Bridge) onReaction(ctx context.Context, doc obj, actor, kind string) er
 	rid := b.localResource(target)
 	if rid == "" {
 		if kind == KindBoost && b.db.count(ctx, `SELECT count(*) FROM following WHERE remote = ?`, actor) > 0 {
-			_, err := b.db.db.ExecContext(ctx, `INSERT OR IGNORE INTO interactions (id, kind, actor, object, published) VALUES (?, ?, ?, ?, ?)`,
+			_, err := b.db.db.Exec(ctx, `INSERT OR IGNORE INTO interactions (id, kind, actor, object, published) VALUES (?, ?, ?, ?, ?)`,
 				ref(doc["id"]), KindBoost, actor, clip(target, 2048), now())
 			return retry(err)
 		}
@@ -460,7 +461,7 @@ func (b *Bridge) onReaction(ctx context.Context, doc obj, actor, kind string) er
 	if _, _, err := b.localResourceView(ctx, rid); err != nil {
 		return err
 	}
-	_, err := b.db.db.ExecContext(ctx, `INSERT OR IGNORE INTO interactions (id, kind, actor, object, published) VALUES (?, ?, ?, ?, ?)`,
+	_, err := b.db.db.Exec(ctx, `INSERT OR IGNORE INTO interactions (id, kind, actor, object, published) VALUES (?, ?, ?, ?, ?)`,
 		ref(doc["id"]), kind, actor, rid, now())
 	return retry(err)
 }
@@ -471,7 +472,7 @@ func (b *Bridge) onDelete(ctx context.Context, doc obj, actor string) error {
 	if target == actor {
 		return retry(b.db.deleteRemote(ctx, actor))
 	}
-	_, err := b.db.db.ExecContext(ctx, `DELETE FROM interactions WHERE id = ? AND actor = ?`, target, actor)
+	_, err := b.db.db.Exec(ctx, `DELETE FROM interactions WHERE id = ? AND actor = ?`, target, actor)
 	return retry(err)
 }
 
@@ -491,7 +492,7 @@ func (b *Bridge) Timeline(ctx context.Context, limit int) ([]Interaction, error)
 }
 
 func (b *Bridge) interactions(ctx context.Context, where string, args ...any) ([]Interaction, error) {
-	rows, err := b.db.db.QueryContext(ctx, `SELECT id, kind, actor, object, content, url, published, updated FROM interactions `+where, args...)
+	rows, err := b.db.db.Query(ctx, `SELECT id, kind, actor, object, content, url, published, updated FROM interactions `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -521,7 +522,7 @@ type Flag struct {
 
 // Flags lists the reports received, newest first.
 func (b *Bridge) Flags(ctx context.Context) ([]Flag, error) {
-	rows, err := b.db.db.QueryContext(ctx, `SELECT id, actor, objects, content, at FROM flags ORDER BY at DESC LIMIT 500`)
+	rows, err := b.db.db.Query(ctx, `SELECT id, actor, objects, content, at FROM flags ORDER BY at DESC LIMIT 500`)
 	if err != nil {
 		return nil, err
 	}
@@ -620,7 +621,7 @@ func (b *Bridge) fetchReplies(note obj) {
 // knownNote reports whether a note is stored, for author if given.
 func (b *Bridge) knownNote(ctx context.Context, id, author string) bool {
 	var stored string
-	if err := b.db.db.QueryRowContext(ctx, `SELECT actor FROM interactions WHERE id = ?`, id).Scan(&stored); err != nil {
+	if err := b.db.db.QueryRow(ctx, `SELECT actor FROM interactions WHERE id = ?`, id).Scan(&stored); err != nil {
 		return false
 	}
 	return author == "" || stored == author
@@ -648,7 +649,7 @@ func (b *Bridge) emit(ctx context.Context, actorURL string, act obj, object stri
 	if err != nil {
 		return err
 	}
-	if _, err := b.db.db.ExecContext(ctx, `INSERT INTO outgoing (id, actor, type, object, body, created) VALUES (?, ?, ?, ?, ?, ?)`,
+	if _, err := b.db.db.Exec(ctx, `INSERT INTO outgoing (id, actor, type, object, body, created) VALUES (?, ?, ?, ?, ?, ?)`,
 		id, actorURL, firstType(act), object, data, now()); err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/lyceum-oer/lyceum/activity"
 	"github.com/lyceum-oer/lyceum/gateway/delivery"
 	"github.com/lyceum-oer/lyceum/gateway/httpsig"
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 func TestInboxRefusesWhatMastodonRefuses(t *testing.T) {
@@ -102,12 +102,11 @@ func TestFollowersOnMastodonGetEachNewResourceOncePerServer(t *testing.T) {
 	if !strings.HasSuffix(acc.path, "/inbox") || acc.path == "/inbox" {
 		t.Fatalf("accept went to %s, want the follower's own inbox", acc.path)
 	}
-	pub, err := s.node.Publish(ctx, node.PublishRequest{As: "alice", URL: "https://example.org/a", Title: "Photosynthesis",
+	pub, err := s.node.Social().Publish(ctx, api.PublishRequest{As: "alice", URL: "https://example.org/a", Title: "Photosynthesis",
 		License: "CC0-1.0", Language: "en", Keywords: []string{"plants"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.bridge.Kick()
 	create := f.waitFor(t, "Create")
 	if create.path != "/inbox" {
 		t.Fatalf("create went to %s, want the shared inbox", create.path)
@@ -143,12 +142,11 @@ func TestCommunityBoostsPerFollowerSoftware(t *testing.T) {
 	lemmy.post(t, group+"/inbox", "lena", obj{"id": lemmy.url + "/f/1", "type": "Follow", "actor": lemmy.actor("lena"), "object": group}, nil)
 	masto.waitFor(t, "Accept")
 	lemmy.waitFor(t, "Accept")
-	pub, err := s.node.Publish(ctx, node.PublishRequest{As: "alice", URL: "https://example.org/g", Title: "Geometry",
+	pub, err := s.node.Social().Publish(ctx, api.PublishRequest{As: "alice", URL: "https://example.org/g", Title: "Geometry",
 		License: "CC-BY-4.0", Language: "en", Community: "maths"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.bridge.Kick()
 	noteURL := s.url + "/ap/resources/" + pub.ID
 	ann := masto.waitFor(t, "Announce")
 	if ann.doc["object"] != noteURL || ann.doc["actor"] != group || ann.keyID != group+"#main-key" {
@@ -163,10 +161,9 @@ func TestCommunityBoostsPerFollowerSoftware(t *testing.T) {
 		t.Fatalf("lemmy announce's note = %v", inner["object"])
 	}
 	// An edit is not boosted again.
-	if _, err := s.node.UpdateResource(ctx, pub.ID, node.PublishRequest{Title: "Geometry 2"}); err != nil {
+	if _, err := s.node.Social().UpdateResource(ctx, pub.ID, api.PublishRequest{Title: "Geometry 2"}); err != nil {
 		t.Fatal(err)
 	}
-	s.bridge.Kick()
 	masto.waitFor(t, "Update")
 	n := 0
 	for _, r := range masto.got() {
@@ -185,7 +182,7 @@ func TestInboxUndoDuplicatesAndDeletedActors(t *testing.T) {
 	ctx := context.Background()
 	s := newSite(t)
 	s.actor(t, "alice", activity.Person)
-	pub, err := s.node.Publish(ctx, node.PublishRequest{As: "alice", URL: "https://example.org/u", Title: "Undo me", License: "CC0-1.0", Language: "en"})
+	pub, err := s.node.Social().Publish(ctx, api.PublishRequest{As: "alice", URL: "https://example.org/u", Title: "Undo me", License: "CC0-1.0", Language: "en"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +249,7 @@ func TestRepliesCollectionsOfRemoteCommentsAreRead(t *testing.T) {
 	ctx := context.Background()
 	s := newSite(t)
 	s.actor(t, "alice", activity.Person)
-	pub, err := s.node.Publish(ctx, node.PublishRequest{As: "alice", URL: "https://example.org/t", Title: "Thread", License: "CC0-1.0", Language: "en"})
+	pub, err := s.node.Social().Publish(ctx, api.PublishRequest{As: "alice", URL: "https://example.org/t", Title: "Thread", License: "CC0-1.0", Language: "en"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,10 +321,9 @@ func TestAnIndependentSignatureLibraryInteroperates(t *testing.T) {
 		t.Fatalf("follow signed by the independent library: %d", resp.StatusCode)
 	}
 	f.waitFor(t, "Accept") // fails unless the library verified it
-	if _, err := s.node.Publish(context.Background(), node.PublishRequest{As: "alice", URL: "https://example.org/i", Title: "Interop",
+	if _, err := s.node.Social().Publish(context.Background(), api.PublishRequest{As: "alice", URL: "https://example.org/i", Title: "Interop",
 		License: "CC0-1.0", Language: "en"}); err != nil {
 		t.Fatal(err)
 	}
-	s.bridge.Kick()
 	f.waitFor(t, "Create")
 }

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // This file holds locked actors: a bridge policy, kept in fediverse.db
@@ -33,9 +33,9 @@ func (b *Bridge) SetLocked(ctx context.Context, username string, locked bool) er
 		return nil
 	}
 	if locked {
-		_, err = b.db.db.ExecContext(ctx, `INSERT OR IGNORE INTO locked (actor, since) VALUES (?, ?)`, actorURL, now())
+		_, err = b.db.db.Exec(ctx, `INSERT OR IGNORE INTO locked (actor, since) VALUES (?, ?)`, actorURL, now())
 	} else {
-		_, err = b.db.db.ExecContext(ctx, `DELETE FROM locked WHERE actor = ?`, actorURL)
+		_, err = b.db.db.Exec(ctx, `DELETE FROM locked WHERE actor = ?`, actorURL)
 	}
 	if err != nil {
 		return fmt.Errorf("lock %s: %w", username, err)
@@ -68,7 +68,7 @@ func (b *Bridge) Requests(ctx context.Context, username string) ([]FollowRequest
 	if err != nil {
 		return nil, err
 	}
-	rows, err := b.db.db.QueryContext(ctx, `SELECT f.follow_id, f.since, `+remoteColsOf("r")+` FROM followers f
+	rows, err := b.db.db.Query(ctx, `SELECT f.follow_id, f.since, `+remoteColsOf("r")+` FROM followers f
 		JOIN remote_actors r ON r.id = f.remote WHERE f.local = ? AND f.state = 'pending' ORDER BY f.since`, b.actorURL(la.Username))
 	if err != nil {
 		return nil, err
@@ -100,10 +100,10 @@ func (b *Bridge) pendingFollow(ctx context.Context, username, remote string) (ac
 		return "", "", err
 	}
 	actorURL = b.actorURL(la.Username)
-	err = b.db.db.QueryRowContext(ctx, `SELECT follow_id FROM followers WHERE local = ? AND remote = ? AND state = 'pending'`,
+	err = b.db.db.QueryRow(ctx, `SELECT follow_id FROM followers WHERE local = ? AND remote = ? AND state = 'pending'`,
 		actorURL, remote).Scan(&followID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", &node.Error{Kind: node.KindNotFound, Msg: fmt.Sprintf("no follow request from %s to %s", remote, username)}
+		return "", "", &api.Error{Kind: api.KindNotFound, Msg: fmt.Sprintf("no follow request from %s to %s", remote, username)}
 	}
 	return actorURL, followID, err
 }
@@ -138,7 +138,7 @@ func (b *Bridge) answerRequest(ctx context.Context, username, remote, answer, ch
 	if err := b.emit(ctx, actorURL, followAnswer(answer, actorURL, remote, followID), "", []string{ra.Inbox}); err != nil {
 		return err
 	}
-	_, err = b.db.db.ExecContext(ctx, change, actorURL, remote)
+	_, err = b.db.db.Exec(ctx, change, actorURL, remote)
 	return err
 }
 

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/lyceum-oer/lyceum/activity"
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // errGone says that what an activity is about has been deleted since.
@@ -17,69 +17,108 @@ var errGone = errors.New("deleted")
 
 const cursorKey = "outbox_cursor"
 
-// outboxLoop follows the node's log from the bridge's checkpoint and hands
-// each new local activity to the delivery queue. The checkpoint moves only
-// after the deliveries are durable, so a crash delivers an activity twice
-// at worst (receivers de-duplicate by ID), never not at all.
+// retryAfter is how long the outbox waits before it follows the log again
+// after a failure (of its store, or of the delivery queue); it doubles up
+// to maxRetryAfter while the failures go on.
+const (
+	retryAfter    = time.Second
+	maxRetryAfter = time.Minute
+)
+
+// outboxLoop follows the node's log from the bridge's checkpoint, pushed
+// each new batch as it is stored, and hands each new local activity to the
+// delivery queue. The checkpoint moves only after the deliveries are
+// durable, so a crash delivers an activity twice at worst (receivers
+// de-duplicate by ID), never not at all. A failure stops the tail; it
+// starts again from the checkpoint after a pause.
 func (b *Bridge) outboxLoop(ctx context.Context) {
-	t := time.NewTicker(b.cfg.PollInterval)
-	defer t.Stop()
-	var pruned time.Time
+	wait := retryAfter
 	for {
-		if err := b.catchUp(ctx); err != nil && ctx.Err() == nil {
-			b.log.Warn("outbox", "err", err)
+		started := time.Now()
+		err := b.followLog(ctx)
+		if ctx.Err() != nil {
+			return
 		}
-		if time.Since(pruned) > time.Hour {
-			pruned = time.Now()
-			if err := b.db.pruneSeen(ctx, time.Now().Add(-seenWindow)); err != nil && ctx.Err() == nil {
-				b.log.Warn("prune inbox IDs", "err", err)
-			}
+		if time.Since(started) > maxRetryAfter {
+			wait = retryAfter // it had been following: a new failure
+		}
+		b.log.Warn("outbox: following the log stopped; trying again", "in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, maxRetryAfter)
+	}
+}
+
+// followLog tails the log from the checkpoint until ctx ends or an entry
+// cannot be handed over.
+func (b *Bridge) followLog(ctx context.Context) error {
+	cursor, err := b.checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	return b.svc.Log.TailEntries(ctx, cursor, func(es []api.LogEntry) error {
+		return b.dispatchBatch(ctx, es)
+	})
+}
+
+// checkpoint is the cursor of the last entry the outbox handled. On the
+// bridge's first start it is the log's newest entry: the node's history
+// was never announced to the fediverse, and should not be now.
+func (b *Bridge) checkpoint(ctx context.Context) (int64, error) {
+	cursor, ok, err := b.db.getState(ctx, cursorKey)
+	if err != nil || ok {
+		return cursor, err
+	}
+	if cursor, err = b.svc.Log.LastCursor(ctx); err != nil {
+		return 0, err
+	}
+	if err := b.db.setState(ctx, cursorKey, cursor); err != nil {
+		return 0, err
+	}
+	// The collections made before get their usernames now.
+	return cursor, b.nameCollections(ctx)
+}
+
+// dispatchBatch hands each local activity of es to the delivery queue,
+// moving the checkpoint after each; the entries of other actors only move
+// it, once for the batch.
+func (b *Bridge) dispatchBatch(ctx context.Context, es []api.LogEntry) error {
+	moved := false
+	for _, e := range es {
+		if !e.Local {
+			moved = true
+			continue
+		}
+		if err := b.dispatch(ctx, e); err != nil {
+			return fmt.Errorf("deliver %s: %w", e.CID, err)
+		}
+		if err := b.db.setState(ctx, cursorKey, e.Cursor); err != nil {
+			return err
+		}
+		moved = false
+	}
+	if moved {
+		return b.db.setState(ctx, cursorKey, es[len(es)-1].Cursor)
+	}
+	return nil
+}
+
+// pruneLoop forgets the inbox activity IDs older than the signatures'
+// time window, hourly.
+func (b *Bridge) pruneLoop(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := b.db.pruneSeen(ctx, time.Now().Add(-seenWindow)); err != nil && ctx.Err() == nil {
+			b.log.Warn("prune inbox IDs", "err", err)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-b.kick:
-		}
-	}
-}
-
-// catchUp handles every local activity after the checkpoint.
-func (b *Bridge) catchUp(ctx context.Context) error {
-	cursor, ok, err := b.db.getState(ctx, cursorKey)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		// First start: the node's history was never announced to the
-		// fediverse, and should not be now.
-		if cursor, err = b.node.LastCursor(ctx); err != nil {
-			return err
-		}
-		if err := b.db.setState(ctx, cursorKey, cursor); err != nil {
-			return err
-		}
-		// The collections made before get their usernames now.
-		if err := b.nameCollections(ctx); err != nil {
-			return err
-		}
-	}
-	for {
-		es, err := b.node.LocalEntries(ctx, cursor, "", 100)
-		if err != nil {
-			return err
-		}
-		for _, e := range es {
-			if err := b.dispatch(ctx, e); err != nil {
-				return fmt.Errorf("deliver %s: %w", e.CID, err)
-			}
-			cursor = e.Cursor
-			if err := b.db.setState(ctx, cursorKey, cursor); err != nil {
-				return err
-			}
-		}
-		if len(es) < 100 {
-			return nil
 		}
 	}
 }
@@ -95,12 +134,12 @@ func lemmyLike(software string) bool {
 }
 
 // dispatch renders one local activity and queues it for its audience.
-func (b *Bridge) dispatch(ctx context.Context, e node.LocalEntry) error {
+func (b *Bridge) dispatch(ctx context.Context, e api.LogEntry) error {
 	a := e.Activity
 	if ok, err := b.dispatchCollection(ctx, e); ok || err != nil {
 		return err
 	}
-	actor, err := b.node.Actor(ctx, a.Actor)
+	actor, err := b.svc.Actors.Actor(ctx, a.Actor)
 	if err != nil {
 		return err
 	}
@@ -122,7 +161,7 @@ func (b *Bridge) dispatch(ctx context.Context, e node.LocalEntry) error {
 	// its edits and deletion too.
 	if a.Type == activity.TypeUpdate || a.Type == activity.TypeDelete {
 		if g := communityTo(a); g != "" {
-			if ga, err := b.node.Actor(ctx, g); err == nil && ga.Local {
+			if ga, err := b.svc.Actors.Actor(ctx, g); err == nil && ga.Local {
 				audience = append(audience, b.actorURL(ga.Username))
 			}
 		}
@@ -145,7 +184,7 @@ func (b *Bridge) dispatch(ctx context.Context, e node.LocalEntry) error {
 // Announce{Create{Note}} with audience (FEP-1b12) for Lemmy-like servers.
 // Announces of updates are not boosted again: a community boosts each
 // resource once.
-func (b *Bridge) dispatchBoost(ctx context.Context, e node.LocalEntry, groupURL string) error {
+func (b *Bridge) dispatchBoost(ctx context.Context, e api.LogEntry, groupURL string) error {
 	followers, err := b.db.followerInboxes(ctx, groupURL)
 	if err != nil || len(followers) == 0 {
 		return err
@@ -221,9 +260,9 @@ func communityTo(a *activity.Activity) string {
 
 // renderEntry is the ActivityPub form of a local activity, or nil when it
 // has none (follows, likes and the like stay on the Lyceum network).
-func (b *Bridge) renderEntry(ctx context.Context, e node.LocalEntry, lemmyStyle bool) (obj, error) {
+func (b *Bridge) renderEntry(ctx context.Context, e api.LogEntry, lemmyStyle bool) (obj, error) {
 	a := e.Activity
-	actor, err := b.node.Actor(ctx, a.Actor)
+	actor, err := b.svc.Actors.Actor(ctx, a.Actor)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +296,7 @@ func (b *Bridge) renderEntry(ctx context.Context, e node.LocalEntry, lemmyStyle 
 		}
 		return out, nil
 	case a.Type == activity.TypeUpdate && a.Object.Actor != nil:
-		la, err := b.node.LocalActorByName(ctx, actor.Username)
+		la, err := b.svc.Actors.LocalActorByName(ctx, actor.Username)
 		if err != nil {
 			return nil, err
 		}
@@ -286,7 +325,7 @@ func (b *Bridge) renderEntry(ctx context.Context, e node.LocalEntry, lemmyStyle 
 // Announce{Note URL}, or for Lemmy-like servers Announce{Create{Note}}
 // with audience (FEP-1b12).
 func (b *Bridge) renderBoost(ctx context.Context, id, actorURL string, a *activity.Activity, createCID string, lemmyStyle bool) (obj, error) {
-	target, err := b.node.Entry(ctx, createCID)
+	target, err := b.svc.Log.Activity(ctx, createCID)
 	if err != nil {
 		return nil, err
 	}
@@ -305,7 +344,7 @@ func (b *Bridge) renderBoost(ctx context.Context, id, actorURL string, a *activi
 			"published": stamp(a.Published), "to": []string{activity.PublicAudience},
 			"cc": []string{actorURL + "/followers"}, "object": b.noteURL(createCID)}, nil
 	}
-	create, err := b.renderEntry(ctx, node.LocalEntry{CID: createCID, Activity: target}, false)
+	create, err := b.renderEntry(ctx, api.LogEntry{CID: createCID, Activity: target}, false)
 	if err != nil || create == nil {
 		return nil, err
 	}
@@ -313,7 +352,7 @@ func (b *Bridge) renderBoost(ctx context.Context, id, actorURL string, a *activi
 	create["audience"] = actorURL
 	// Lemmy shows a community post by its title.
 	if note, ok := create["object"].(obj); ok && target.Object.Resource != nil {
-		if v, err := b.node.ShowResource(ctx, createCID); err == nil && v.Latest != nil {
+		if v, err := b.svc.Resources.ShowResource(ctx, createCID); err == nil {
 			note["name"] = v.Latest.Title
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/lyceum-oer/lyceum/activity"
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // The bridge moves its checkpoint only once an activity's deliveries are
@@ -24,17 +24,17 @@ func TestWhatWasPublishedWhileTheBridgeWasDownGoesOutAfterwards(t *testing.T) {
 	// same state.
 	eventually(t, "the outbox checkpoint", func() bool {
 		c, ok, _ := s.bridge.db.getState(ctx, cursorKey)
-		last, _ := s.node.LastCursor(ctx)
+		last, _ := s.node.Log().LastCursor(ctx)
 		return ok && c == last
 	})
 	cfg := s.bridge.cfg
 	s.bridge.cancel()
 	s.bridge.wg.Wait()
-	if _, err := s.node.Publish(ctx, node.PublishRequest{As: "alice", URL: "https://example.org/late", Title: "Published while down",
+	if _, err := s.node.Social().Publish(ctx, api.PublishRequest{As: "alice", URL: "https://example.org/late", Title: "Published while down",
 		License: "CC0-1.0", Language: "en"}); err != nil {
 		t.Fatal(err)
 	}
-	again, err := New(cfg, s.node)
+	again, err := New(cfg, servicesOf(s.node))
 	if err != nil {
 		t.Fatal(err)
 	}

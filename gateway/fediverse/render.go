@@ -12,7 +12,7 @@ import (
 	"unicode"
 
 	"github.com/lyceum-oer/lyceum/activity"
-	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 )
 
 // The JSON-LD contexts of what the bridge emits: ActivityStreams, the
@@ -38,7 +38,7 @@ type obj = map[string]any
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // renderActor is the ActivityPub document of a local Person or Group.
-func (b *Bridge) renderActor(ctx context.Context, a node.LocalActor) (obj, error) {
+func (b *Bridge) renderActor(ctx context.Context, a api.Actor) (obj, error) {
 	id := b.actorURL(a.Username)
 	pub, err := b.publicKeyPEM(ctx, id)
 	if err != nil {
@@ -90,7 +90,7 @@ func (b *Bridge) renderInstance(ctx context.Context) (obj, error) {
 		"id":                        id,
 		"type":                      "Application",
 		"preferredUsername":         b.instanceUsername(),
-		"name":                      "Lyceum node " + b.node.ID().PeerID,
+		"name":                      "Lyceum node " + b.svc.Identity.ID().PeerID,
 		"url":                       b.url("/"),
 		"inbox":                     id + "/inbox",
 		"outbox":                    id + "/outbox",
@@ -118,12 +118,12 @@ func (b *Bridge) publicKeyPEM(ctx context.Context, owner string) (string, error)
 // in one), whose HTML holds the title, description, licence and
 // attribution, subjects as hashtags, and links to the resource page, the
 // file and its ipfs:// address; an image goes along as the attachment.
-func (b *Bridge) renderNote(ctx context.Context, v node.ResourceView) (obj, error) {
+func (b *Bridge) renderNote(ctx context.Context, v api.ResourceView) (obj, error) {
 	r := v.Latest
-	if r == nil || len(v.Versions) == 0 {
+	if len(v.Versions) == 0 {
 		return nil, fmt.Errorf("resource %s has no version", v.ID)
 	}
-	author, err := b.node.Actor(ctx, v.Author)
+	author, err := b.svc.Actors.Actor(ctx, v.Author)
 	if err != nil {
 		return nil, err
 	}
@@ -132,78 +132,24 @@ func (b *Bridge) renderNote(ctx context.Context, v node.ResourceView) (obj, erro
 	cc := []string{authorURL + "/followers"}
 	var audience string
 	if v.Community != "" {
-		if g, err := b.node.Actor(ctx, v.Community); err == nil && g.Local {
+		if g, err := b.svc.Actors.Actor(ctx, v.Community); err == nil && g.Local {
 			audience = b.actorURL(g.Username)
 			cc = append(cc, audience, audience+"/followers")
 		}
 	}
-	var b2 strings.Builder
-	fmt.Fprintf(&b2, "<p><strong>%s</strong></p>", html.EscapeString(r.Title))
-	if r.Description != "" {
-		b2.WriteString(paragraphs(r.Description))
+	tags, tagLinks := b.hashtags(r)
+	links, attachments := b.contentLinks(id, r)
+	var body strings.Builder
+	fmt.Fprintf(&body, "<p><strong>%s</strong></p>", html.EscapeString(r.Title))
+	if r.Summary != "" {
+		body.WriteString(paragraphs(r.Summary))
 	}
-	var tags []obj
-	var names []string
-	for _, code := range r.Subjects {
-		name := code
-		if s, ok := activity.LookupSubject(code); ok {
-			name = s.Name
-		}
-		names = append(names, name)
-	}
-	names = append(names, r.Keywords...)
-	var tagLinks []string
-	seen := map[string]bool{}
-	for _, n := range names {
-		t := hashtag(n)
-		if t == "" || seen[strings.ToLower(t)] {
-			continue
-		}
-		seen[strings.ToLower(t)] = true
-		// The node's public search is the nearest thing to a tag page.
-		href := b.url("/api/v1/search?q=" + url.QueryEscape(n))
-		tags = append(tags, obj{"type": "Hashtag", "href": href, "name": "#" + t})
-		tagLinks = append(tagLinks, fmt.Sprintf(`<a href="%s" class="mention hashtag" rel="tag">#<span>%s</span></a>`, html.EscapeString(href), html.EscapeString(t)))
-	}
-	lic := html.EscapeString(r.License)
-	if l, ok := activity.LookupLicense(r.License); ok && l.URL != "" {
-		lic = fmt.Sprintf(`<a href="%s" rel="license">%s</a>`, html.EscapeString(l.URL), html.EscapeString(l.Name))
-	}
-	var credits []string
-	for _, c := range r.Creators {
-		credits = append(credits, html.EscapeString(c.Name))
-	}
-	credit := strings.Join(credits, ", ")
-	if r.CreditText != "" {
-		credit = html.EscapeString(r.CreditText)
-	}
-	fmt.Fprintf(&b2, "<p>Licence: %s — by %s</p>", lic, credit)
+	fmt.Fprintf(&body, "<p>Licence: %s — by %s</p>", licenceHTML(r.License), creditHTML(r))
 	if len(tagLinks) > 0 {
-		fmt.Fprintf(&b2, "<p>%s</p>", strings.Join(tagLinks, " "))
+		fmt.Fprintf(&body, "<p>%s</p>", strings.Join(tagLinks, " "))
 	}
-	links := []string{fmt.Sprintf(`<a href="%s">%s</a>`, html.EscapeString(id), "Open on Lyceum")}
-	var attachments []obj
-	switch r.Media.Kind {
-	case activity.KindLink:
-		links = append(links, fmt.Sprintf(`<a href="%s">%s</a>`, html.EscapeString(r.Media.URL), html.EscapeString(r.Media.URL)))
-	case activity.KindFile:
-		file := b.url("/ipfs/" + r.Media.CID + "?filename=" + url.QueryEscape(r.Media.Filename))
-		links = append(links,
-			fmt.Sprintf(`<a href="%s">Download %s (%s)</a>`, html.EscapeString(file), html.EscapeString(r.Media.Filename), html.EscapeString(humanSize(r.Media.Size))),
-			fmt.Sprintf(`<a href="ipfs://%s">ipfs://%s</a>`, r.Media.CID, r.Media.CID))
-		// Servers download images for previews; a PDF or a ZIP they would
-		// not show, so those stay links in the content.
-		if strings.HasPrefix(r.Media.MediaType, "image/") {
-			attachments = append(attachments, obj{"type": "Document", "mediaType": r.Media.MediaType, "url": file, "name": r.Title})
-		}
-	}
-	if r.Thumbnail != nil && r.Thumbnail.CID != "" && len(attachments) == 0 {
-		attachments = append(attachments, obj{"type": "Document", "mediaType": firstNonEmpty(r.Thumbnail.MediaType, "image/png"),
-			"url": b.url("/ipfs/" + r.Thumbnail.CID), "name": "Preview of " + r.Title})
-	}
-	fmt.Fprintf(&b2, "<p>%s</p>", strings.Join(links, " · "))
-	content := b2.String()
-	first := v.Versions[len(v.Versions)-1].Published
+	fmt.Fprintf(&body, "<p>%s</p>", strings.Join(links, " · "))
+	content := body.String()
 	note := obj{
 		"@context":     noteContext,
 		"id":           id,
@@ -212,7 +158,7 @@ func (b *Bridge) renderNote(ctx context.Context, v node.ResourceView) (obj, erro
 		"to":           []string{activity.PublicAudience},
 		"cc":           cc,
 		"content":      content,
-		"published":    stamp(first),
+		"published":    stamp(v.Versions[len(v.Versions)-1].Published),
 		"url":          id,
 		"sensitive":    false,
 		"tag":          nonNil(tags),
@@ -228,6 +174,80 @@ func (b *Bridge) renderNote(ctx context.Context, v node.ResourceView) (obj, erro
 		note["audience"] = audience
 	}
 	return note, nil
+}
+
+// hashtags are a resource's subjects (by name) and keywords as Hashtag
+// tags and as the links the Note's HTML shows for them.
+func (b *Bridge) hashtags(r api.Resource) (tags []obj, links []string) {
+	var names []string
+	for _, code := range r.Subjects {
+		name := code
+		if s, ok := activity.LookupSubject(code); ok {
+			name = s.Name
+		}
+		names = append(names, name)
+	}
+	names = append(names, r.Keywords...)
+	seen := map[string]bool{}
+	for _, n := range names {
+		t := hashtag(n)
+		if t == "" || seen[strings.ToLower(t)] {
+			continue
+		}
+		seen[strings.ToLower(t)] = true
+		// The node's public search is the nearest thing to a tag page.
+		href := b.url("/api/v1/search?q=" + url.QueryEscape(n))
+		tags = append(tags, obj{"type": "Hashtag", "href": href, "name": "#" + t})
+		links = append(links, fmt.Sprintf(`<a href="%s" class="mention hashtag" rel="tag">#<span>%s</span></a>`, html.EscapeString(href), html.EscapeString(t)))
+	}
+	return tags, links
+}
+
+// licenceHTML names an SPDX licence, linked to its text when known.
+func licenceHTML(spdx string) string {
+	if l, ok := activity.LookupLicense(spdx); ok && l.URL != "" {
+		return fmt.Sprintf(`<a href="%s" rel="license">%s</a>`, html.EscapeString(l.URL), html.EscapeString(l.Name))
+	}
+	return html.EscapeString(spdx)
+}
+
+// creditHTML is the attribution: the credit line, or the creators.
+func creditHTML(r api.Resource) string {
+	if r.CreditText != "" {
+		return html.EscapeString(r.CreditText)
+	}
+	credits := make([]string, 0, len(r.Creators))
+	for _, c := range r.Creators {
+		credits = append(credits, html.EscapeString(c.Name))
+	}
+	return strings.Join(credits, ", ")
+}
+
+// contentLinks are the links of a Note to the resource (its page, and
+// its link or its file by gateway URL and ipfs://) and its attachments:
+// an image file, or else the thumbnail.
+func (b *Bridge) contentLinks(noteID string, r api.Resource) (links []string, attachments []obj) {
+	links = []string{fmt.Sprintf(`<a href="%s">%s</a>`, html.EscapeString(noteID), "Open on Lyceum")}
+	switch {
+	case r.URL != "":
+		links = append(links, fmt.Sprintf(`<a href="%s">%s</a>`, html.EscapeString(r.URL), html.EscapeString(r.URL)))
+	case r.File != nil:
+		f := r.File
+		file := b.url("/ipfs/" + f.CID + "?filename=" + url.QueryEscape(f.Filename))
+		links = append(links,
+			fmt.Sprintf(`<a href="%s">Download %s (%s)</a>`, html.EscapeString(file), html.EscapeString(f.Filename), html.EscapeString(humanSize(f.Size))),
+			fmt.Sprintf(`<a href="ipfs://%s">ipfs://%s</a>`, f.CID, f.CID))
+		// Servers download images for previews; a PDF or a ZIP they would
+		// not show, so those stay links in the content.
+		if strings.HasPrefix(f.MediaType, "image/") {
+			attachments = append(attachments, obj{"type": "Document", "mediaType": f.MediaType, "url": file, "name": r.Title})
+		}
+	}
+	if r.Thumbnail != nil && r.Thumbnail.CID != "" && len(attachments) == 0 {
+		attachments = append(attachments, obj{"type": "Document", "mediaType": firstNonEmpty(r.Thumbnail.MediaType, "image/png"),
+			"url": b.url("/ipfs/" + r.Thumbnail.CID), "name": "Preview of " + r.Title})
+	}
+	return links, attachments
 }
 
 func nonNil(xs []obj) []obj {

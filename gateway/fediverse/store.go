@@ -9,15 +9,15 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
-	_ "modernc.org/sqlite" // the database/sql driver "sqlite", pure Go
+	"github.com/lyceum-oer/lyceum/node/sqlitedb"
 )
 
-// store is the bridge's SQLite file (WAL, synchronous commits).
+// store is the bridge's SQLite file, fediverse.db: state the bridge owns,
+// none of it derived from the Lyceum logs.
 type store struct {
-	db *sql.DB
+	db *sqlitedb.DB
 }
 
 const schema = `
@@ -108,25 +108,13 @@ CREATE TABLE IF NOT EXISTS flags (
 );
 `
 
+// openStore opens the bridge's SQLite file through the node's one SQLite
+// helper: owner-only (it holds the bridged actors' private RSA keys), WAL,
+// synchronous commits.
 func openStore(path string) (*store, error) {
-	// The file holds the bridged actors' private RSA keys: owner only.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	db, err := sqlitedb.Open(path, sqlitedb.Options{Schema: schema})
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	f.Close()
-	if err := os.Chmod(path, 0o600); err != nil {
-		return nil, fmt.Errorf("protect %s: %w", path, err)
-	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(schema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("create schema in %s: %w", path, err)
+		return nil, err
 	}
 	return &store{db: db}, nil
 }
@@ -151,7 +139,7 @@ func (s *store) key(ctx context.Context, owner string, bits int) (*rsa.PrivateKe
 		return nil, err
 	}
 	p := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO keys (owner, pem, created) VALUES (?, ?, ?)`, owner, p, now()); err != nil {
+	if _, err := s.db.Exec(ctx, `INSERT OR IGNORE INTO keys (owner, pem, created) VALUES (?, ?, ?)`, owner, p, now()); err != nil {
 		return nil, fmt.Errorf("store RSA key of %s: %w", owner, err)
 	}
 	return s.readKey(ctx, owner)
@@ -159,7 +147,7 @@ func (s *store) key(ctx context.Context, owner string, bits int) (*rsa.PrivateKe
 
 func (s *store) readKey(ctx context.Context, owner string) (*rsa.PrivateKey, error) {
 	var p []byte
-	if err := s.db.QueryRowContext(ctx, `SELECT pem FROM keys WHERE owner = ?`, owner).Scan(&p); err != nil {
+	if err := s.db.QueryRow(ctx, `SELECT pem FROM keys WHERE owner = ?`, owner).Scan(&p); err != nil {
 		return nil, err
 	}
 	b, _ := pem.Decode(p)
@@ -179,7 +167,7 @@ func (s *store) readKey(ctx context.Context, owner string) (*rsa.PrivateKey, err
 
 func (s *store) getState(ctx context.Context, key string) (int64, bool, error) {
 	var v int64
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM state WHERE key = ?`, key).Scan(&v)
+	err := s.db.QueryRow(ctx, `SELECT value FROM state WHERE key = ?`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -187,13 +175,13 @@ func (s *store) getState(ctx context.Context, key string) (int64, bool, error) {
 }
 
 func (s *store) setState(ctx context.Context, key string, v int64) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, v)
+	_, err := s.db.Exec(ctx, `INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, v)
 	return err
 }
 
 // markSeen records an inbox activity ID and reports whether it was new.
 func (s *store) markSeen(ctx context.Context, id string) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO seen (id, at) VALUES (?, ?)`, id, now())
+	res, err := s.db.Exec(ctx, `INSERT OR IGNORE INTO seen (id, at) VALUES (?, ?)`, id, now())
 	if err != nil {
 		return false, err
 	}
@@ -207,31 +195,18 @@ const seenWindow = 48 * time.Hour
 
 // pruneSeen forgets inbox activity IDs seen before t.
 func (s *store) pruneSeen(ctx context.Context, t time.Time) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM seen WHERE at < ?`, t.UTC().Format(time.RFC3339Nano))
+	_, err := s.db.Exec(ctx, `DELETE FROM seen WHERE at < ?`, t.UTC().Format(time.RFC3339Nano))
 	return err
 }
 
-// strings runs a query whose rows are one text column.
+// strings runs a query whose rows are one text column ([] for none).
 func (s *store) strings(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return s.db.Strings(ctx, q, args...)
 }
 
+// count runs a query whose one row is one integer; 0 when it fails.
 func (s *store) count(ctx context.Context, q string, args ...any) int {
-	var n int
-	_ = s.db.QueryRowContext(ctx, q, args...).Scan(&n)
+	n, _ := s.db.Count(ctx, q, args...)
 	return n
 }
 
@@ -252,7 +227,7 @@ type RemoteActor struct {
 }
 
 func (s *store) putRemote(ctx context.Context, a RemoteActor) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO remote_actors (id, type, username, name, inbox, shared_inbox, key_id, key_pem, software, fetched)
+	_, err := s.db.Exec(ctx, `INSERT INTO remote_actors (id, type, username, name, inbox, shared_inbox, key_id, key_pem, software, fetched)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET type = excluded.type, username = excluded.username,
 		name = excluded.name, inbox = excluded.inbox, shared_inbox = excluded.shared_inbox, key_id = excluded.key_id,
 		key_pem = excluded.key_pem, software = CASE WHEN excluded.software = '' THEN remote_actors.software ELSE excluded.software END,
@@ -272,11 +247,11 @@ func scanRemote(sc interface{ Scan(...any) error }) (RemoteActor, error) {
 }
 
 func (s *store) remote(ctx context.Context, id string) (RemoteActor, error) {
-	return scanRemote(s.db.QueryRowContext(ctx, `SELECT `+remoteCols+` FROM remote_actors WHERE id = ?`, id))
+	return scanRemote(s.db.QueryRow(ctx, `SELECT `+remoteCols+` FROM remote_actors WHERE id = ?`, id))
 }
 
 func (s *store) remoteByKey(ctx context.Context, keyID string) (RemoteActor, error) {
-	return scanRemote(s.db.QueryRowContext(ctx, `SELECT `+remoteCols+` FROM remote_actors WHERE key_id = ? OR id = ? LIMIT 1`, keyID, keyID))
+	return scanRemote(s.db.QueryRow(ctx, `SELECT `+remoteCols+` FROM remote_actors WHERE key_id = ? OR id = ? LIMIT 1`, keyID, keyID))
 }
 
 func (s *store) deleteRemote(ctx context.Context, id string) error {
@@ -286,7 +261,7 @@ func (s *store) deleteRemote(ctx context.Context, id string) error {
 		`DELETE FROM interactions WHERE actor = ?`,
 		`DELETE FROM remote_actors WHERE id = ?`,
 	} {
-		if _, err := s.db.ExecContext(ctx, q, id); err != nil {
+		if _, err := s.db.Exec(ctx, q, id); err != nil {
 			return err
 		}
 	}
@@ -296,19 +271,10 @@ func (s *store) deleteRemote(ctx context.Context, id string) error {
 // followerInboxes lists where to deliver to an actor's accepted followers:
 // one row per follower with its inbox, shared inbox and software.
 func (s *store) followerInboxes(ctx context.Context, local string) ([]RemoteActor, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+remoteCols+` FROM remote_actors WHERE id IN
+	rows, err := s.db.Query(ctx, `SELECT `+remoteCols+` FROM remote_actors WHERE id IN
 		(SELECT remote FROM followers WHERE local = ? AND state = 'accepted') ORDER BY id`, local)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []RemoteActor
-	for rows.Next() {
-		a, err := scanRemote(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return sqlitedb.Scan(rows, func(rows *sql.Rows) (RemoteActor, error) { return scanRemote(rows) })
 }

@@ -1,0 +1,20 @@
+// Package daemon runs a whole Lyceum node as the `lyceum daemon` binary
+// does, so that tests and the simulator can start one too: the node
+// (package node) over an opened repo, the HTTP server (package gateway)
+// with its JSON API, IPFS gateway and metrics, and — when
+// gateway.public_url is set — the fediverse bridge (gateway/fediverse)
+// with its durable delivery queue (gateway/delivery).
+//
+// New starts them in this order: the HTTP listener (so that a taken port
+// fails before anything else starts), the node, the delivery queue and
+// the bridge, the HTTP server; then it records the API's address in the
+// repo for the CLI. Close stops them in reverse: the HTTP server stops
+// taking requests and finishes those under way, the API address is
+// forgotten, the bridge stops following the log, the queue's workers stop
+// (what is queued stays in delivery.db), and the node closes its storage
+// and releases the repo.
+//
+// This package is the wiring between the node's rooms and the gateway's
+// small interfaces; it holds no logic of its own that a test of the
+// gateway or the node could not reach.
+package daemon
