@@ -253,6 +253,7 @@ func (l *Log) store(ctx context.Context, es []Entry, before func(*sqlitedb.Tx) e
 	if len(stored) > 0 {
 		l.recent.put(stored)
 		l.tails.wake(stored[len(stored)-1].Cursor)
+		l.recent.dropThrough(l.tails.read()) // none to keep without tails
 	}
 	return stored, nil
 }

@@ -12,8 +12,9 @@ import (
 // recentEntries keeps the entries just stored, decoded and by cursor, for
 // the tails: the search index and the others would otherwise read them
 // back and decode them again (decoding is a tenth of what ingesting an
-// activity costs on an HQ). It holds at most size entries: the oldest go
-// first, and a tail that fell behind them reads the database.
+// activity costs on an HQ). It keeps an entry until every tail has read
+// it, and at most size entries: the oldest go first, and a tail that fell
+// behind them reads the database.
 type recentEntries struct {
 	mu   sync.Mutex
 	size int
@@ -54,6 +55,15 @@ func (r *recentEntries) run(from int64, limit int) []Entry {
 		es = append(es, e)
 	}
 	return es
+}
+
+// dropThrough drops the entries up to cursor: every tail has read them.
+func (r *recentEntries) dropThrough(cursor int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for ; r.low <= cursor && len(r.m) > 0; r.low++ {
+		delete(r.m, r.low)
+	}
 }
 
 func (r *recentEntries) get(cursor int64) (Entry, bool) {
@@ -105,6 +115,18 @@ func (t *tails) remove(s *tailer) {
 	delete(t.subs, s)
 }
 
+// read is the cursor every tail has read up to: the last entry stored
+// when there is no tail.
+func (t *tails) read() int64 {
+	low := t.last.Load()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for s := range t.subs {
+		low = min(low, s.pos.Load())
+	}
+	return low
+}
+
 // lag is how many entries the furthest behind of the tails that hold
 // stores has yet to read.
 func (t *tails) lag() int64 {
@@ -153,6 +175,7 @@ func (l *Log) Tail(ctx context.Context, cursor int64, o TailOptions, fn func([]E
 			}
 			cursor = es[len(es)-1].Cursor
 			s.pos.Store(cursor)
+			l.recent.dropThrough(l.tails.read())
 			continue
 		}
 		select {

@@ -105,8 +105,32 @@ func (s *Service) AcceptDelivery(ctx context.Context, from peer.ID, data []byte)
 	return nil
 }
 
-// notePending remembers a local post in another node's community, to be
-// delivered if the community does not announce it.
+// Join delivers a local actor's join or leave of a community (a Follow of
+// it, or its Undo) straight to the community's node, so that it knows its
+// members; a join it cannot deliver now waits with the posts to deliver.
+func (s *Service) Join(ctx context.Context, group, activityCID string) {
+	if s.Log.IsLocal(ctx, group) {
+		return
+	}
+	node, err := s.originOf(ctx, group)
+	if err == nil {
+		err = s.deliver(ctx, activityCID, node)
+	}
+	if err == nil {
+		return
+	}
+	s.log.Debug("deliver a join", "community", group, "activity", activityCID, "err", err)
+	c, err := cid.Decode(activityCID)
+	if err != nil {
+		return
+	}
+	if e, err := s.Log.Get(ctx, c); err == nil {
+		s.notePending(ctx, e)
+	}
+}
+
+// notePending remembers a local post (or join) in another node's
+// community, to be delivered if the community does not announce it.
 func (s *Service) notePending(ctx context.Context, e actorlog.Entry) {
 	if _, err := s.DB.Exec(ctx, `INSERT OR IGNORE INTO pending_deliveries (activity_cid, community, author, published) VALUES (?, ?, ?, ?)`,
 		e.CID.String(), e.Act.Community(), e.Act.Actor, e.Act.Published.UTC().Format(time.RFC3339Nano)); err != nil {

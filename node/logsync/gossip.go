@@ -339,6 +339,13 @@ func (s *Service) afterIngest(ctx context.Context, e actorlog.Entry) {
 	}
 }
 
+// isJoin reports whether a joins or leaves a community: a Follow of it,
+// or an Undo addressed to it.
+func isJoin(a *activity.Activity) bool {
+	g := a.Community()
+	return g != "" && ((a.Type == activity.TypeFollow && a.Object.Ref == g) || a.Type == activity.TypeUndo)
+}
+
 // isPost reports whether a is a post in a community: a resource created
 // or updated with the community among its recipients.
 func isPost(a *activity.Activity) bool {
@@ -370,9 +377,11 @@ func (s *Service) announcePost(ctx context.Context, group string, e actorlog.Ent
 // topic when it is posted in one. A community's Announce goes on its
 // community topic only, not on its actor topic too: whoever follows a
 // community listens on both, so the second copy doubled the community's
-// traffic and every member's validation work (simnet measured it). It
-// also notes the node's posts in other nodes' communities, to deliver
-// them if the community does not announce them.
+// traffic and every member's validation work (simnet measured it). Joins
+// and leaves (a Follow of a community, its Undo) are not gossiped to the
+// community's members: only its node needs them, and Join delivers them
+// there. It also notes the node's posts in other nodes' communities, to
+// deliver them if the community does not announce them.
 func (s *Service) announceLoop(ctx context.Context, after int64) {
 	err := s.Log.Tail(ctx, after, actorlog.TailOptions{}, func(es []actorlog.Entry) error {
 		for _, e := range es {
@@ -393,7 +402,7 @@ func (s *Service) announce(ctx context.Context, e actorlog.Entry) {
 		topics = []string{TopicOfGroup(e.Act.Actor), TopicIndex}
 	} else {
 		topics = []string{TopicOfActor(e.Act.Actor), TopicIndex}
-		if g := e.Act.Community(); g != "" {
+		if g := e.Act.Community(); g != "" && !isJoin(e.Act) {
 			topics = append(topics, TopicOfGroup(g))
 		}
 	}

@@ -454,3 +454,24 @@ func cidOf(tb testing.TB, s string) cid.Cid {
 	}
 	return c
 }
+
+// A join travels to the community's node only: the node knows its new
+// member at once, and the join is not gossiped to the other members.
+func TestJoinIsDeliveredToTheCommunitysNodeOnly(t *testing.T) {
+	ctx := context.Background()
+	host := mustNode(t)
+	g := nodetest.MustCommunity(t, host, "maths")
+	member := mustNode(t, host)
+	nodetest.MustPerson(t, member, "bea")
+	follow(t, member, "maths@"+nodetest.Addr(host))
+	newcomer := mustNode(t, host)
+	ada := nodetest.MustPerson(t, newcomer, "ada")
+	follow(t, newcomer, "maths@"+nodetest.Addr(host))
+	if ok, err := host.Social().Views().IsMember(ctx, g.DID, ada.DID); err != nil || !ok {
+		t.Fatalf("the community's node does not know its new member (%v)", err)
+	}
+	time.Sleep(time.Second) // what gossip would have brought by now
+	if ok, _ := member.Social().Views().IsMember(ctx, g.DID, ada.DID); ok {
+		t.Error("another member's node received the join")
+	}
+}

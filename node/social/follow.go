@@ -31,15 +31,20 @@ func (s *Service) Follow(ctx context.Context, req api.FollowRequest) (api.Actor,
 	if target == did {
 		return api.Actor{}, api.Invalidf("an actor cannot follow itself")
 	}
-	if _, err := s.log.Append(ctx, did, &activity.Activity{Type: activity.TypeFollow, To: s.audienceOf(ctx, target), Object: activity.Object{Ref: target}}); err != nil {
+	to := s.audienceOf(ctx, target)
+	e, err := s.log.Append(ctx, did, &activity.Activity{Type: activity.TypeFollow, To: to, Object: activity.Object{Ref: target}})
+	if err != nil {
 		return api.Actor{}, err
+	}
+	if len(to) > 1 {
+		s.net.Join(ctx, target, e.CID.String())
 	}
 	s.net.Subscribe(target)
 	return s.Actor(ctx, target)
 }
 
 // audienceOf addresses a Follow of target, and its Undo: to the public,
-// and to a community itself.
+// and to a community itself (a join).
 func (s *Service) audienceOf(ctx context.Context, target string) []string {
 	if a, err := s.Actor(ctx, target); err == nil && a.Type == string(activity.Group) {
 		return []string{activity.PublicAudience, target}
@@ -70,8 +75,13 @@ func (s *Service) Unfollow(ctx context.Context, req api.FollowRequest) error {
 	if followCID == "" {
 		return api.NotFoundf("%s does not follow %s", did, req.Actor)
 	}
-	if _, err := s.log.Append(ctx, did, &activity.Activity{Type: activity.TypeUndo, To: s.audienceOf(ctx, target), Object: activity.Object{Ref: followCID}}); err != nil {
+	to := s.audienceOf(ctx, target)
+	e, err := s.log.Append(ctx, did, &activity.Activity{Type: activity.TypeUndo, To: to, Object: activity.Object{Ref: followCID}})
+	if err != nil {
 		return err
+	}
+	if len(to) > 1 {
+		s.net.Join(ctx, target, e.CID.String())
 	}
 	if !s.views.FollowedByLocal(ctx, target) {
 		s.net.Unsubscribe(target)

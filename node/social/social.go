@@ -29,6 +29,9 @@ type Network interface {
 	// an actor's activities arrive.
 	Subscribe(did string)
 	Unsubscribe(did string)
+	// Join tells a community's node that a local actor joined or left it
+	// (the Follow or Undo activityCID), best effort.
+	Join(ctx context.Context, group, activityCID string)
 }
 
 // Service is the social room's services.
@@ -60,8 +63,9 @@ type offline struct{}
 func (offline) Fetch(context.Context, string) (string, error) {
 	return "", api.Errorf(api.KindUnavailable, "the node is offline: start `lyceum daemon` to reach other nodes")
 }
-func (offline) Subscribe(string)   {}
-func (offline) Unsubscribe(string) {}
+func (offline) Subscribe(string)                     {}
+func (offline) Unsubscribe(string)                   {}
+func (offline) Join(context.Context, string, string) {}
 
 func firstNonEmpty(ss ...string) string {
 	for _, s := range ss {
