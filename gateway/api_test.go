@@ -15,6 +15,7 @@ import (
 
 	"github.com/lyceum-oer/lyceum/node"
 	"github.com/lyceum-oer/lyceum/node/api"
+	"github.com/lyceum-oer/lyceum/node/nodetest"
 )
 
 // testNode is a real offline node in a temporary repo behind a real HTTP
@@ -27,14 +28,7 @@ type testNode struct {
 
 func mustStartNode(tb testing.TB) *testNode {
 	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "repo")
-	if err := node.InitRepo(path, node.ProfileTest); err != nil {
-		tb.Fatal(err)
-	}
-	repo, err := node.OpenRepo(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	repo := nodetest.OpenRepo(tb, nil)
 	n, err := node.New(repo, node.WithOffline())
 	if err != nil {
 		tb.Fatal(err)

@@ -10,8 +10,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/lyceum-oer/lyceum/gateway/delivery"
 	"github.com/lyceum-oer/lyceum/node"
 	"github.com/lyceum-oer/lyceum/node/api"
+	"github.com/lyceum-oer/lyceum/node/nodetest"
 )
 
 // TestMain makes the process trust httptest's certificate as a root, so
@@ -38,33 +37,12 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.Remove(f.Name())
 	if code == 0 {
-		if leak := leakedGoroutines(); leak != "" {
+		if leak := nodetest.Leaked("fediverse.(*Bridge)", "delivery.(*Queue)"); leak != "" {
 			fmt.Fprintf(os.Stderr, "goroutines of the bridge still running after the tests:\n%s\n", leak)
 			code = 1
 		}
 	}
 	os.Exit(code)
-}
-
-// leakedGoroutines returns the stacks of goroutines started by the bridge
-// or the delivery queue that outlived the tests (after a grace period):
-// every goroutine must stop with Close.
-func leakedGoroutines() string {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var leaks []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "fediverse.(*Bridge)") || strings.Contains(g, "delivery.(*Queue)") {
-				leaks = append(leaks, g)
-			}
-		}
-		if len(leaks) == 0 || time.Now().After(deadline) {
-			return strings.Join(leaks, "\n\n")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}

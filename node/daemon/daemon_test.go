@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -20,26 +19,15 @@ import (
 	"github.com/lyceum-oer/lyceum/node"
 	"github.com/lyceum-oer/lyceum/node/api"
 	"github.com/lyceum-oer/lyceum/node/daemon"
+	"github.com/lyceum-oer/lyceum/node/nodetest"
 )
 
 // mustRepo makes a test-profile repo and opens it; edit, if not nil,
 // changes its configuration first.
 func mustRepo(tb testing.TB, edit func(*node.Config)) (*node.Repo, string) {
 	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "repo")
-	if err := node.InitRepo(path, node.ProfileTest); err != nil {
-		tb.Fatal(err)
-	}
-	repo, err := node.OpenRepo(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if edit != nil {
-		cfg := repo.Config()
-		edit(&cfg)
-		repo.SetConfig(cfg)
-	}
-	return repo, path
+	repo := nodetest.OpenRepo(tb, edit)
+	return repo, repo.Path()
 }
 
 func loopback(tb testing.TB) net.Listener {
@@ -188,31 +176,10 @@ func TestTheDaemonWiresEveryService(t *testing.T) {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if code == 0 {
-		if leak := leakedGoroutines(); leak != "" {
+		if leak := nodetest.Leaked("daemon.(*Daemon)", "fediverse.(*Bridge)", "delivery.(*Queue)", "gateway.(*Server)"); leak != "" {
 			fmt.Fprintf(os.Stderr, "goroutines of a daemon still running after the tests:\n%s\n", leak)
 			code = 1
 		}
 	}
 	os.Exit(code)
-}
-
-func leakedGoroutines() string {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var leaks []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			for _, owner := range []string{"daemon.(*Daemon)", "fediverse.(*Bridge)", "delivery.(*Queue)", "gateway.(*Server)"} {
-				if strings.Contains(g, owner) {
-					leaks = append(leaks, g)
-					break
-				}
-			}
-		}
-		if len(leaks) == 0 || time.Now().After(deadline) {
-			return strings.Join(leaks, "\n\n")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
