@@ -119,8 +119,9 @@ func TestRoomsImportOnlyTheRoomsBelowThem(t *testing.T) {
 		"node/swarm":     {"p2p", "node/api"},
 		"node/logsync":   append([]string{"activity", "p2p", "node/actorlog", "node/social"}, leaves...),
 		"node/search":    append([]string{"activity", "p2p", "index", "node/actorlog"}, leaves...),
+		"node/accounts":  {"node/api", "node/sqlitedb", "node/ratelimit"},
 	}
-	rooms := []string{"node/actorlog", "node/social", "node/content", "node/swarm", "node/logsync", "node/search"}
+	rooms := []string{"node/actorlog", "node/social", "node/content", "node/swarm", "node/logsync", "node/search", "node/accounts"}
 	for _, p := range listPackages(t) {
 		from := strings.TrimPrefix(p.ImportPath, module)
 		for _, imp := range p.Imports {

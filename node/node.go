@@ -17,6 +17,7 @@ import (
 
 	"github.com/lyceum-oer/lyceum/activity"
 	"github.com/lyceum-oer/lyceum/ipfs"
+	"github.com/lyceum-oer/lyceum/node/accounts"
 	"github.com/lyceum-oer/lyceum/node/actorlog"
 	"github.com/lyceum-oer/lyceum/node/api"
 	"github.com/lyceum-oer/lyceum/node/content"
@@ -66,7 +67,7 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // Node is a running Lyceum node: its repo, its storage, its libp2p host,
 // and the rooms that hold its services (content, swarm, social, sync,
-// search), each reached by its accessor. Node itself only wires them: New
+// search, accounts), each reached by its accessor. Node itself only wires them: New
 // builds them in order, Close takes them down in reverse.
 type Node struct {
 	repo    *Repo
@@ -85,6 +86,7 @@ type Node struct {
 
 	content   *content.Service
 	swarm     *swarm.Service
+	accounts  *accounts.Service
 	blocklist *logsync.Blocklist
 	sync      *logsync.Service // nil when offline
 	social    *social.Service
@@ -256,6 +258,10 @@ func (n *Node) startRooms(ctx context.Context, o options) error {
 		net = n.sync
 	}
 	n.social = social.New(n.actorLog, views, n.content, net, n.repo.PeerID().String())
+	// The people of the node, in a database of their own (owned state).
+	if n.accounts, err = accounts.New(ctx, accounts.Config{Path: filepath.Join(n.repo.Path(), "accounts.db")}, n.social); err != nil {
+		return api.Wrap(api.KindUnavailable, "open accounts.db", err)
+	}
 	indexPath := filepath.Join(n.repo.Path(), "index")
 	if o.sim.noIndex {
 		indexPath = ""
@@ -305,6 +311,10 @@ func (n *Node) Close() error {
 		errs = append(errs, n.search.Close())
 		n.search = nil
 	}
+	if n.accounts != nil {
+		errs = append(errs, n.accounts.Close())
+		n.accounts = nil
+	}
 	if n.db != nil {
 		errs = append(errs, n.db.Close())
 		n.db = nil
@@ -332,6 +342,10 @@ func (n *Node) Social() *social.Service { return n.social }
 
 // Search is the search room.
 func (n *Node) Search() *search.Service { return n.search }
+
+// Accounts is the accounts room: the people of the node, their roles,
+// sessions and tokens.
+func (n *Node) Accounts() *accounts.Service { return n.accounts }
 
 // Sync is the sync room; nil when the node is offline.
 func (n *Node) Sync() *logsync.Service { return n.sync }
