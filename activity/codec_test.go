@@ -214,3 +214,23 @@ func TestCompareUTF16AgreesWithCodeUnits(t *testing.T) {
 		}
 	}
 }
+
+// A title is plain text: what looks like a tag is text ("The <p>
+// element"), which readers escape; the free texts that are Markdown keep
+// refusing raw HTML.
+func TestATitleMayHoldWhatLooksLikeATag(t *testing.T) {
+	a := chain(t, "ana")[0]
+	if a.Object.Resource == nil {
+		t.Fatal("the fixture's first activity is not a resource")
+	}
+	for _, title := range []string{"The <p> element", "<script>alert(1)</script>", "a < b > c"} {
+		a.Object.Resource.Title = title
+		if err := a.Validate(); err != nil {
+			t.Errorf("title %q: %v", title, err)
+		}
+	}
+	a.Object.Resource.Description = "<script>x</script>"
+	if err := a.Validate(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("raw HTML in a summary: %v", err)
+	}
+}

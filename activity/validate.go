@@ -234,7 +234,7 @@ func (r *Resource) validate(p string, t Type) error {
 	if r.Title == "" {
 		return fieldErr(join(p, "name"), "title is required")
 	}
-	if err := checkText(join(p, "name"), r.Title, MinTitle, MaxTitle); err != nil {
+	if err := checkTitle(join(p, "name"), r.Title); err != nil {
 		return err
 	}
 	if err := checkText(join(p, "summary"), r.Description, 0, MaxDescription); err != nil {
@@ -458,7 +458,7 @@ func (c *Collection) validate(p string, t Type) error {
 	if c.Title == "" {
 		return fieldErr(join(p, "name"), "title is required")
 	}
-	if err := checkText(join(p, "name"), c.Title, MinTitle, MaxTitle); err != nil {
+	if err := checkTitle(join(p, "name"), c.Title); err != nil {
 		return err
 	}
 	if err := checkText(join(p, "summary"), c.Description, 0, MaxDescription); err != nil {
@@ -553,6 +553,22 @@ func checkText(p, s string, min, max int) error {
 	}
 	if htmlTag.MatchString(s) {
 		return fieldErr(p, "must be plain text or Markdown, not HTML")
+	}
+	return nil
+}
+
+// checkTitle checks a resource's or a collection's title: valid UTF-8 of
+// MinTitle to MaxTitle characters. Unlike the other free texts it may
+// hold what looks like a tag ("The <p> element"): a title is plain text
+// in every format Lyceum speaks (ActivityStreams' name), so every reader
+// shows it as text, never as markup. This only widens what older nodes
+// accepted.
+func checkTitle(p, s string) error {
+	if !utf8.ValidString(s) {
+		return fieldErr(p, "is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(s); n < MinTitle || n > MaxTitle {
+		return fieldErr(p, "must be %d–%d characters, is %d", MinTitle, MaxTitle, n)
 	}
 	return nil
 }

@@ -15,13 +15,13 @@ import (
 
 // nodeRoutes are the calls about the node itself: identity, peers, stat.
 func (s *Server) nodeRoutes() {
-	s.manage(http.MethodGet, "/api/v1/id", s.apiID)
+	s.handle(http.MethodGet, "/api/v1/id", s.apiID)
 	if s.svc.Swarm != nil {
-		s.manage(http.MethodPost, "/api/v1/connect", withBody(s, s.apiConnect))
-		s.manage(http.MethodGet, "/api/v1/peers", s.apiPeers)
+		s.handle(http.MethodPost, "/api/v1/connect", withBody(s, s.apiConnect))
+		s.handle(http.MethodGet, "/api/v1/peers", s.apiPeers)
 	}
 	if s.svc.Stat != nil {
-		s.manage(http.MethodGet, "/api/v1/stat", s.apiStat)
+		s.handle(http.MethodGet, "/api/v1/stat", s.apiStat)
 	}
 }
 
@@ -29,23 +29,23 @@ func (s *Server) nodeRoutes() {
 // CAR.
 func (s *Server) contentRoutes() {
 	if s.svc.Adder != nil {
-		s.manage(http.MethodPost, "/api/v1/add", s.apiAdd)
+		s.handle(http.MethodPost, "/api/v1/add", s.apiAdd)
 	}
 	if s.svc.Catter != nil {
-		s.manage(http.MethodGet, "/api/v1/cat/{cid}", s.apiCat)
-		s.manage(http.MethodGet, "/api/v1/size/{cid}", s.apiSize)
+		s.handle(http.MethodGet, "/api/v1/cat/{cid}", s.apiCat)
+		s.handle(http.MethodGet, "/api/v1/size/{cid}", s.apiSize)
 	}
 	if s.svc.Pinner != nil {
-		s.manage(http.MethodGet, "/api/v1/pins", s.apiPins)
-		s.manage(http.MethodPost, "/api/v1/pins/{cid}", s.apiPin)
-		s.manage(http.MethodDelete, "/api/v1/pins/{cid}", s.apiUnpin)
+		s.handle(http.MethodGet, "/api/v1/pins", s.apiPins)
+		s.handle(http.MethodPost, "/api/v1/pins/{cid}", s.apiPin)
+		s.handle(http.MethodDelete, "/api/v1/pins/{cid}", s.apiUnpin)
 	}
 	if s.svc.Collector != nil {
-		s.manage(http.MethodPost, "/api/v1/gc", s.apiGC)
+		s.handle(http.MethodPost, "/api/v1/gc", s.apiGC)
 	}
 	if s.svc.CARs != nil {
-		s.manage(http.MethodGet, "/api/v1/car/{cid}", s.apiExportCAR)
-		s.manage(http.MethodPost, "/api/v1/car", s.apiImportCAR)
+		s.handle(http.MethodGet, "/api/v1/car/{cid}", s.apiExportCAR)
+		s.handle(http.MethodPost, "/api/v1/car", s.apiImportCAR)
 	}
 }
 

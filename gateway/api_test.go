@@ -51,13 +51,14 @@ func mustStartNode(tb testing.TB) *testNode {
 // node/daemon does for the binary (which a test of this package cannot
 // import: it imports the gateway).
 func servicesOf(n *node.Node) Services {
-	content, social, search := n.Content(), n.Social(), n.Search()
+	content, social, search, accounts := n.Content(), n.Social(), n.Search(), n.Accounts()
 	return Services{
 		Identity: n.Swarm(), Swarm: n.Swarm(), Stat: n,
 		Adder: content, Catter: content, Pinner: content, Collector: content, CARs: content,
 		Actors: social, Publisher: social, Resources: social, Follower: social, Liker: social, Feeds: social,
 		Curator: social, Collections: social, Views: social, Blocker: n.Blocklist(),
 		Searcher: search, Delister: search, Index: search,
+		Accounts: accounts, AccountAdmin: accounts, Tokens: accounts, Registrations: accounts,
 	}
 }
 
@@ -274,5 +275,34 @@ func TestEmptyListsAreEmptyArraysNotNull(t *testing.T) {
 				t.Fatalf("status %d, body %s; want %s and no null", resp.StatusCode, body, tc.want)
 			}
 		})
+	}
+}
+
+// An uploaded HTML or SVG file opened from /ipfs/ runs no script on the
+// node's origin: every answer but a PDF's is sandboxed.
+func TestIPFSGatewaySandboxesActiveContent(t *testing.T) {
+	tn := mustStartNode(t)
+	for _, tc := range []struct {
+		name, body string
+		sandboxed  bool
+	}{
+		{"page.html", "<!doctype html><script>fetch('/api/v1/me')</script>", true},
+		{"logo.svg", `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`, true},
+		{"notes.txt", "plain", true},
+		{"sheet.pdf", "%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n", false},
+	} {
+		c, err := tn.client.Add(context.Background(), writeTemp(t, tc.name, tc.body), api.AddOptions{CIDVersion: 1}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get(tn.server.URL + "/ipfs/" + c.String() + "?filename=" + tc.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		csp := resp.Header.Get("Content-Security-Policy")
+		if got := strings.HasPrefix(csp, "sandbox"); got != tc.sandboxed || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s (%s): CSP %q, nosniff %q", tc.name, resp.Header.Get("Content-Type"), csp, resp.Header.Get("X-Content-Type-Options"))
+		}
 	}
 }

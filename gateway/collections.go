@@ -10,15 +10,15 @@ import (
 // of resources.
 func (s *Server) collectionRoutes() {
 	if s.svc.Curator != nil {
-		s.manage(http.MethodPost, "/api/v1/collections", withBody(s, s.apiCreateCollection))
-		s.manage(http.MethodPut, "/api/v1/collections/{id}", withBody(s, s.apiUpdateCollection))
-		s.manage(http.MethodDelete, "/api/v1/collections/{id}", s.apiDeleteCollection)
-		s.manage(http.MethodPost, "/api/v1/collections/{id}/items", withBody(s, s.apiAddToCollection))
-		s.manage(http.MethodDelete, "/api/v1/collections/{id}/items", withBody(s, s.apiRemoveFromCollection))
+		s.handle(http.MethodPost, "/api/v1/collections", withBody(s, s.apiCreateCollection))
+		s.handle(http.MethodPut, "/api/v1/collections/{id}", withBody(s, s.apiUpdateCollection))
+		s.handle(http.MethodDelete, "/api/v1/collections/{id}", s.apiDeleteCollection)
+		s.handle(http.MethodPost, "/api/v1/collections/{id}/items", withBody(s, s.apiAddToCollection))
+		s.handle(http.MethodDelete, "/api/v1/collections/{id}/items", withBody(s, s.apiRemoveFromCollection))
 	}
 	if s.svc.Collections != nil {
-		s.manage(http.MethodGet, "/api/v1/collections", s.apiCollections)
-		s.manage(http.MethodGet, "/api/v1/collections/{id}", s.apiShowCollection)
+		s.handle(http.MethodGet, "/api/v1/collections", s.apiCollections)
+		s.handle(http.MethodGet, "/api/v1/collections/{id}", s.apiShowCollection)
 	}
 }
 

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -32,7 +31,7 @@ func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer s.recoverPanic(w, r)
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = newDeadlineBody(w, r.Body, s.cfg.BodyTimeout, isUpload(r))
+			r.Body = newDeadlineBody(w, r.Body, s.cfg.BodyTimeout, s.isUpload(r))
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -56,8 +55,11 @@ func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request) {
 
 // isUpload reports whether r is one of the long uploads, whose body
 // deadline moves with its progress.
-func isUpload(r *http.Request) bool {
-	return r.Method == http.MethodPost && (r.URL.Path == "/api/v1/add" || r.URL.Path == "/api/v1/car")
+func (s *Server) isUpload(r *http.Request) bool {
+	if r.Method == http.MethodPost && (r.URL.Path == "/api/v1/add" || r.URL.Path == "/api/v1/car") {
+		return true
+	}
+	return s.cfg.Web != nil && s.cfg.Web.IsUpload(r)
 }
 
 // deadlineBody reads a request body within a deadline, set when the
@@ -185,18 +187,4 @@ func remoteIP(a net.Addr) netip.Addr {
 		return netip.Addr{}
 	}
 	return ap.Addr().Unmap()
-}
-
-// trustedKey marks a request that carried the node's API token.
-type trustedKey struct{}
-
-// trusted reports whether r carried the node's API token: its caller is
-// the node's operator, who may see the causes of errors.
-func trusted(r *http.Request) bool {
-	v, _ := r.Context().Value(trustedKey{}).(bool)
-	return v
-}
-
-func withTrust(r *http.Request) *http.Request {
-	return r.WithContext(context.WithValue(r.Context(), trustedKey{}, true))
 }

@@ -251,4 +251,3 @@ func TestSlowClientsDoNotStarveOthers(t *testing.T) {
 		}
 	}
 }
-

@@ -42,6 +42,8 @@ type openAPIDoc struct {
 
 type openAPIOp struct {
 	OperationID string                 `json:"operationId"`
+	Accounts    string                 `json:"x-lyceum-accounts"`
+	ActsAs      bool                   `json:"x-lyceum-acts-as"`
 	Security    *[]map[string][]string `json:"security"`
 	Parameters  []openAPIParam         `json:"parameters"`
 	RequestBody *struct {
@@ -151,7 +153,38 @@ func TestEveryRouteIsDocumented(t *testing.T) {
 		if public := op.Security != nil && len(*op.Security) == 0; public == r.Token {
 			t.Errorf("%s %s: the document says public=%v, the route needs the token=%v", r.Method, r.Path, public, r.Token)
 		}
+		if op.Accounts != r.Rule.Accounts() || op.ActsAs != r.Rule.ActsAs {
+			t.Errorf("%s %s: the document says accounts %q, acts as=%v; the permission table %q, %v",
+				r.Method, r.Path, op.Accounts, op.ActsAs, r.Rule.Accounts(), r.Rule.ActsAs)
+		}
 	}
+}
+
+// memberToken makes a member account on the daemon's node and returns a
+// personal API token of it.
+func memberToken(t *testing.T, d *daemon.Daemon) string {
+	t.Helper()
+	ctx := context.Background()
+	accounts := d.Node().Accounts()
+	if _, err := accounts.CreateAccount(ctx, api.CreateAccountRequest{Username: "mia", Password: "a long enough passphrase"}); err != nil {
+		t.Fatal(err)
+	}
+	// Token 1 is the example of DELETE /api/v1/me/tokens/{id}, which
+	// revokes it; the calls go on with token 2.
+	var tok api.NewToken
+	for _, name := range []string{"revoked by the test", "tests"} {
+		var err error
+		if tok, err = accounts.CreateToken(ctx, "mia", api.CreateTokenRequest{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tok.Secret
+}
+
+// memberMay reports whether a member's role allows what x-lyceum-accounts
+// asks.
+func memberMay(accounts string) bool {
+	return accounts == "any" || (api.Account{Role: api.RoleMember, Status: api.StatusActive}).Can(api.Action(accounts))
 }
 
 // Every operation the document describes is answered by a handler of
@@ -162,8 +195,11 @@ func TestEveryDocumentedOperationIsServed(t *testing.T) {
 	d := startDaemon(t)
 	doc := loadOpenAPI(t, gateway.OpenAPI())
 	token := d.Node().Repo().APIToken()
-	if _, ok := doc.Components.SecuritySchemes["apiToken"]; !ok || len(doc.Security) != 1 {
-		t.Fatal("the document lacks the bearer-token scheme as its default security")
+	member := memberToken(t, d)
+	for _, scheme := range []string{"apiToken", "personalToken"} {
+		if _, ok := doc.Components.SecuritySchemes[scheme]; !ok || len(doc.Security) != 2 {
+			t.Fatalf("the document lacks the bearer-token scheme %s in its default security", scheme)
+		}
 	}
 	paths := make([]string, 0, len(doc.Paths))
 	for p := range doc.Paths {
@@ -184,6 +220,14 @@ func TestEveryDocumentedOperationIsServed(t *testing.T) {
 				}
 				if !public && res.kind != api.KindUnauthorized {
 					t.Fatalf("without the token: kind %q, want unauthorized", res.kind)
+				}
+				// With a member's personal token: refused by role where the
+				// document says so, never refused as a token.
+				if !public {
+					res = call(t, method, target, member, op)
+					if res.status == http.StatusUnauthorized || (!memberMay(op.Accounts) && res.kind != api.KindForbidden) {
+						t.Fatalf("with a member's token (accounts %q): status %d %s", op.Accounts, res.status, res.body)
+					}
 				}
 				// With it.
 				res = call(t, method, target, token, op)
@@ -303,7 +347,11 @@ func TestSchemasMatchTheGoTypes(t *testing.T) {
 		"FacetCount": api.FacetCount{}, "SearchResult": api.SearchResult{}, "DelistRequest": api.DelistRequest{},
 		"RemoteActor": fediverse.RemoteActor{}, "FediverseFollowRequest": fediverse.FollowRequest{}, "Interaction": fediverse.Interaction{},
 		"Flag": fediverse.Flag{}, "ActionRequest": fediverse.ActionRequest{}, "Done": fediverse.Done{}, "Replied": fediverse.Replied{},
-		"Locked": fediverse.Locked{},
+		"Locked":  fediverse.Locked{},
+		"Account": api.Account{}, "CreateAccountRequest": api.CreateAccountRequest{}, "CreateTokenRequest": api.CreateTokenRequest{},
+		"Token": api.Token{}, "NewToken": api.NewToken{}, "InvitationRequest": api.InvitationRequest{}, "Invitation": api.Invitation{},
+		"NewInvitation": api.NewInvitation{}, "RoleRequest": gateway.RoleRequest{}, "PasswordReset": gateway.PasswordReset{},
+		"RegistrationSetting": gateway.RegistrationSetting{}, "Rejected": gateway.Rejected{}, "Revoked": gateway.Revoked{},
 	}
 	for name, v := range types {
 		s, ok := doc.Components.Schemas[name]

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -14,8 +15,11 @@ type Route struct {
 	// Path is the pattern, with {name} for a path parameter:
 	// /api/v1/pins/{cid}.
 	Path string
-	// Token is true when the call needs the node's API token.
+	// Token is true when the call needs an API token: the node's or a
+	// personal one (Rule says which accounts may).
 	Token bool
+	// Rule is who may make the call.
+	Rule Rule
 }
 
 // Routes lists the JSON API's routes the server registered, in the order
@@ -23,24 +27,25 @@ type Route struct {
 func (s *Server) Routes() []Route { return slices.Clone(s.routes) }
 
 // handle registers one route of the JSON API on the mux and in the route
-// table; a route with token set answers 401 without the API token, and
-// any other recognises the token when it is there (the operator reads
-// whole errors).
-func (s *Server) handle(method, path string, token bool, h http.HandlerFunc) {
-	s.routes = append(s.routes, Route{Method: method, Path: path, Token: token})
-	if token {
-		h = s.requireToken(h)
-	} else {
-		h = s.recogniseToken(h)
+// table, behind its rule of the permission table (permissions.go). A
+// route missing from the table is an error New returns.
+func (s *Server) handle(method, path string, h http.HandlerFunc) {
+	rule, ok := ruleOf(method, path)
+	if !ok {
+		s.setupErrs = append(s.setupErrs, fmt.Errorf("route %s %s is not in the permission table", method, path))
+		return
 	}
-	s.mux.HandleFunc(method+" "+path, h)
+	s.handleRule(method, path, rule, h)
 }
 
-// manage registers a management call: one that needs the API token.
-func (s *Server) manage(method, path string, h http.HandlerFunc) { s.handle(method, path, true, h) }
+// handleRule registers a route with its rule.
+func (s *Server) handleRule(method, path string, rule Rule, h http.HandlerFunc) {
+	s.routes = append(s.routes, Route{Method: method, Path: path, Token: !rule.Public, Rule: rule})
+	s.mux.HandleFunc(method+" "+path, s.guardRoute(rule, h))
+}
 
 // mountAPI registers a part's management calls, given as "METHOD /path"
-// patterns, behind the API token.
+// patterns, with their rule in the permission table or else mountedRule.
 func (s *Server) mountAPI(routes map[string]func(r *http.Request) (any, error)) {
 	patterns := make([]string, 0, len(routes))
 	for p := range routes {
@@ -50,7 +55,11 @@ func (s *Server) mountAPI(routes map[string]func(r *http.Request) (any, error)) 
 	for _, p := range patterns {
 		method, path, _ := strings.Cut(p, " ")
 		call := routes[p]
-		s.manage(method, path, func(w http.ResponseWriter, r *http.Request) {
+		rule, ok := ruleOf(method, path)
+		if !ok {
+			rule = mountedRule
+		}
+		s.handleRule(method, path, rule, func(w http.ResponseWriter, r *http.Request) {
 			v, err := call(r)
 			s.answer(w, r, v, err)
 		})

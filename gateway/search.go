@@ -14,14 +14,14 @@ import (
 // public, as an HQ serves it to everyone, and rate-limited by client.
 func (s *Server) searchRoutes() {
 	if s.svc.Searcher != nil {
-		s.handle(http.MethodGet, "/api/v1/search", false, s.apiSearch)
+		s.handle(http.MethodGet, "/api/v1/search", s.apiSearch)
 	}
 	if s.svc.Delister != nil {
-		s.manage(http.MethodPost, "/api/v1/hq/delist", withBody(s, s.apiDelist))
-		s.manage(http.MethodPost, "/api/v1/hq/relist", withBody(s, s.apiRelist))
+		s.handle(http.MethodPost, "/api/v1/hq/delist", withBody(s, s.apiDelist))
+		s.handle(http.MethodPost, "/api/v1/hq/relist", withBody(s, s.apiRelist))
 	}
 	if s.svc.Index != nil {
-		s.manage(http.MethodPost, "/api/v1/index/rebuild", s.rebuild(s.svc.Index))
+		s.handle(http.MethodPost, "/api/v1/index/rebuild", s.rebuild(s.svc.Index))
 	}
 }
 

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,12 +17,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/lyceum-oer/lyceum/node/api"
+	"github.com/lyceum-oer/lyceum/node/ratelimit"
 )
 
 // Config is the gateway's plain-data configuration.
 type Config struct {
-	// Token guards the node-management API (add, pin, gc, connect…). The
-	// CLI reads it from $LYCEUM_PATH/api.token. Required.
+	// Token is the node's API token, the operator's: it may make every
+	// call of the API (the CLI reads it from $LYCEUM_PATH/api.token).
+	// Personal API tokens (Services.Accounts) make the calls the
+	// permission table lets their account make. Required.
 	Token string
 	// Blocks serves /ipfs/; nil leaves the IPFS gateway out.
 	Blocks blockservice.BlockService
@@ -38,6 +40,9 @@ type Config struct {
 	// (gateway/fediverse): /.well-known/webfinger, host-meta, nodeinfo,
 	// /ap/ and its management calls under /api/v1/fediverse/.
 	Fediverse Mounter
+	// Web, when set, is the web app (gateway/web): it serves "/" and the
+	// pages below it in place of the plain front page.
+	Web WebApp
 	// BodyTimeout is how long a request body may take to arrive; for
 	// uploads, how long one may go without progress. 0 =
 	// DefaultBodyTimeout.
@@ -61,6 +66,15 @@ type Mounter interface {
 	APIRoutes() map[string]func(r *http.Request) (any, error)
 }
 
+// WebApp is the web app: pages that bring their own handlers.
+type WebApp interface {
+	// Register adds the app's pages and assets to mux.
+	Register(mux *http.ServeMux)
+	// IsUpload reports whether r is one of the app's long uploads, whose
+	// body deadline moves with its progress.
+	IsUpload(r *http.Request) bool
+}
+
 // DefaultMaxUpload is the largest upload the API takes by default.
 const DefaultMaxUpload = 16 << 30
 
@@ -74,6 +88,10 @@ type Server struct {
 	handler http.Handler // mux, guarded
 	panics  prometheus.Counter
 	srv     *http.Server
+	// badTokens limits, per client, the calls with bad bearer tokens.
+	badTokens *ratelimit.Keyed
+	// setupErrs are New's errors in registering routes.
+	setupErrs []error
 }
 
 // New builds the HTTP surface over the node's services: the JSON API of
@@ -93,19 +111,27 @@ func New(cfg Config, svc Services) (*Server, error) {
 	if cfg.MaxUploadBytes == 0 {
 		cfg.MaxUploadBytes = DefaultMaxUpload
 	}
-	s := &Server{cfg: cfg, svc: svc, log: cfg.Logger.With("component", "gateway"), mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, svc: svc, log: cfg.Logger.With("component", "gateway"), mux: http.NewServeMux(), badTokens: newBadTokenLimit()}
 	var err error
 	if s.panics, err = newPanicCounter(cfg.Metrics); err != nil {
 		return nil, fmt.Errorf("gateway: metrics: %w", err)
 	}
 	s.handler = s.guard(s.mux)
-	s.mux.HandleFunc("GET /{$}", s.home)
-	s.handle(http.MethodGet, "/api/v1/openapi.json", false, serveOpenAPI)
+	if cfg.Web != nil {
+		cfg.Web.Register(s.mux)
+	} else {
+		s.mux.HandleFunc("GET /{$}", s.home)
+	}
+	s.handle(http.MethodGet, "/api/v1/openapi.json", serveOpenAPI)
 	s.nodeRoutes()
 	s.contentRoutes()
 	s.socialRoutes()
 	s.collectionRoutes()
 	s.searchRoutes()
+	s.accountRoutes()
+	if err := errors.Join(s.setupErrs...); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	if cfg.Blocks != nil {
 		if err := s.mountIPFS(cfg); err != nil {
 			return nil, err
@@ -141,7 +167,7 @@ func (s *Server) mountIPFS(cfg Config) error {
 	if cfg.Metrics != nil {
 		gwConf.MetricsRegistry = cfg.Metrics
 	}
-	s.mux.Handle("/ipfs/", boxogw.NewHandler(gwConf, backend))
+	s.mux.Handle("/ipfs/", sandboxContent(boxogw.NewHandler(gwConf, backend)))
 	return nil
 }
 
@@ -170,32 +196,6 @@ func (s *Server) ServeTLS(l net.Listener, certFile, keyFile string) error {
 // Shutdown stops taking requests and waits for those under way until ctx
 // ends.
 func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
-
-// requireToken wraps a management endpoint: it answers 401 unless the
-// request carries the node's API token.
-func (s *Server) requireToken(h http.HandlerFunc) http.HandlerFunc {
-	want := []byte("Bearer " + s.cfg.Token)
-	return func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(r.Header.Get("Authorization"))
-		if subtle.ConstantTimeCompare(got, want) != 1 {
-			s.fail(w, r, api.Errorf(api.KindUnauthorized, "this call needs the node's API token (Authorization: Bearer <$LYCEUM_PATH/api.token>)"))
-			return
-		}
-		h(w, withTrust(r))
-	}
-}
-
-// recogniseToken wraps a public endpoint: a request that carries the
-// node's API token is the operator's, who reads whole errors.
-func (s *Server) recogniseToken(h http.HandlerFunc) http.HandlerFunc {
-	want := []byte("Bearer " + s.cfg.Token)
-	return func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) == 1 {
-			r = withTrust(r)
-		}
-		h(w, r)
-	}
-}
 
 // errorBody is the JSON every API error is sent as:
 // {"error": {"kind": "not_found", "message": "…"}}.

@@ -189,6 +189,82 @@ type Delister interface {
 	Relist(ctx context.Context, req api.DelistRequest) error
 }
 
+// PersonalFeeds is an ability a Feeds may have: the feed of one local
+// actor. An account that reads GET /api/v1/feed reads its own.
+type PersonalFeeds interface {
+	// FeedOf lists, newest first, what q.As follows, the communities it
+	// joined and what it published.
+	FeedOf(ctx context.Context, q api.FeedQuery) ([]api.FeedItem, error)
+}
+
+// Accounts finds the account of a personal API token.
+type Accounts interface {
+	// Authenticate finds the account of a personal API token (lyc_…,
+	// without "Bearer ") and records its use: KindUnauthorized for an
+	// unknown, revoked or malformed token, KindForbidden for a token of
+	// an account that is not active.
+	Authenticate(ctx context.Context, token string) (api.Account, error)
+}
+
+// AccountAdmin reads and changes the node's accounts. by is the acting
+// account's username, or api.Operator for the node's API token; each
+// method checks that by may (KindForbidden otherwise), with the account's
+// role of the moment.
+type AccountAdmin interface {
+	// Account finds an account by username (KindNotFound if none).
+	Account(ctx context.Context, username string) (api.Account, error)
+	// Accounts lists accounts by username, filtered and paged.
+	Accounts(ctx context.Context, by string, f api.AccountFilter) ([]api.Account, error)
+	// CreateAccount makes an active account of any role and its Person
+	// actor, without registration rules: the caller checked that its
+	// caller may (api.ActionManageAccounts).
+	CreateAccount(ctx context.Context, req api.CreateAccountRequest) (api.Account, error)
+	// Approve makes a registration waiting for approval active.
+	Approve(ctx context.Context, by, username string) (api.Account, error)
+	// Reject deletes a registration waiting for approval.
+	Reject(ctx context.Context, by, username string) error
+	// SetRole gives an account a role; the last active admin keeps
+	// theirs (KindConflict).
+	SetRole(ctx context.Context, by, username string, role api.Role) (api.Account, error)
+	// Disable stops an account: its sessions end, its tokens stop
+	// working.
+	Disable(ctx context.Context, by, username string) (api.Account, error)
+	// Enable makes a disabled account active again.
+	Enable(ctx context.Context, by, username string) (api.Account, error)
+	// ResetPassword sets a new password without the current one; every
+	// session of the account ends.
+	ResetPassword(ctx context.Context, by, username, password string) error
+}
+
+// Tokens keeps the personal API tokens of accounts. Who may ask about
+// whose tokens is the caller's to check.
+type Tokens interface {
+	// CreateToken makes a token of the account username; its secret is
+	// in the answer only. KindConflict for a name it has already.
+	CreateToken(ctx context.Context, username string, req api.CreateTokenRequest) (api.NewToken, error)
+	// Tokens lists the account's tokens, newest first, without secrets.
+	Tokens(ctx context.Context, username string) ([]api.Token, error)
+	// RevokeToken deletes a token of the account (KindNotFound if it has
+	// no such token).
+	RevokeToken(ctx context.Context, username string, id int64) error
+}
+
+// Registrations are how people get accounts: the registration mode and
+// invitations. by is as in AccountAdmin.
+type Registrations interface {
+	// RegistrationMode is how people get an account.
+	RegistrationMode(ctx context.Context) (api.RegistrationMode, error)
+	// SetRegistrationMode sets it; by must be an admin.
+	SetRegistrationMode(ctx context.Context, by string, m api.RegistrationMode) error
+	// CreateInvitation makes a single-use invitation code, shown in the
+	// answer only; a moderator invites members only.
+	CreateInvitation(ctx context.Context, by string, req api.InvitationRequest) (api.NewInvitation, error)
+	// Invitations lists the invitations, newest first, without codes.
+	Invitations(ctx context.Context, by string) ([]api.Invitation, error)
+	// RevokeInvitation deletes an unused invitation.
+	RevokeInvitation(ctx context.Context, by string, id int64) error
+}
+
 // Services are the node's services the gateway serves, each a small
 // interface. A nil field leaves its routes out (a simulator's node, a
 // test), except Identity, which the front page needs.
@@ -215,4 +291,11 @@ type Services struct {
 	Blocker  Blocker
 	Searcher Searcher
 	Delister Delister
+	// Accounts recognises personal API tokens; nil takes only the node's
+	// API token. AccountAdmin, Tokens and Registrations serve the account
+	// calls (/api/v1/me, /api/v1/accounts…).
+	Accounts      Accounts
+	AccountAdmin  AccountAdmin
+	Tokens        Tokens
+	Registrations Registrations
 }

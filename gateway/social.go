@@ -17,33 +17,33 @@ type Unfollowed struct {
 // follows, likes, the feed, blocks and the views' repair.
 func (s *Server) socialRoutes() {
 	if s.svc.Actors != nil {
-		s.manage(http.MethodPost, "/api/v1/actors", withBody(s, s.apiCreateActor))
-		s.manage(http.MethodGet, "/api/v1/actors", s.apiActors)
-		s.manage(http.MethodGet, "/api/v1/actors/{ref}", s.apiActor)
+		s.handle(http.MethodPost, "/api/v1/actors", withBody(s, s.apiCreateActor))
+		s.handle(http.MethodGet, "/api/v1/actors", s.apiActors)
+		s.handle(http.MethodGet, "/api/v1/actors/{ref}", s.apiActor)
 	}
 	if s.svc.Publisher != nil {
-		s.manage(http.MethodPost, "/api/v1/resources", withBody(s, s.apiPublish))
-		s.manage(http.MethodPut, "/api/v1/resources/{id}", withBody(s, s.apiUpdateResource))
-		s.manage(http.MethodDelete, "/api/v1/resources/{id}", s.apiDeleteResource)
+		s.handle(http.MethodPost, "/api/v1/resources", withBody(s, s.apiPublish))
+		s.handle(http.MethodPut, "/api/v1/resources/{id}", withBody(s, s.apiUpdateResource))
+		s.handle(http.MethodDelete, "/api/v1/resources/{id}", s.apiDeleteResource)
 	}
 	if s.svc.Resources != nil {
-		s.manage(http.MethodGet, "/api/v1/resources/{id}", s.apiShowResource)
+		s.handle(http.MethodGet, "/api/v1/resources/{id}", s.apiShowResource)
 	}
 	if s.svc.Follower != nil {
-		s.manage(http.MethodPost, "/api/v1/follow", withBody(s, s.apiFollow))
-		s.manage(http.MethodPost, "/api/v1/unfollow", withBody(s, s.apiUnfollow))
+		s.handle(http.MethodPost, "/api/v1/follow", withBody(s, s.apiFollow))
+		s.handle(http.MethodPost, "/api/v1/unfollow", withBody(s, s.apiUnfollow))
 	}
 	if s.svc.Liker != nil {
-		s.manage(http.MethodPost, "/api/v1/like", withBody(s, s.apiLike))
+		s.handle(http.MethodPost, "/api/v1/like", withBody(s, s.apiLike))
 	}
 	if s.svc.Feeds != nil {
-		s.manage(http.MethodGet, "/api/v1/feed", s.apiFeed)
+		s.handle(http.MethodGet, "/api/v1/feed", s.apiFeed)
 	}
 	if s.svc.Views != nil {
-		s.manage(http.MethodPost, "/api/v1/repair/rebuild-views", s.rebuild(s.svc.Views))
+		s.handle(http.MethodPost, "/api/v1/repair/rebuild-views", s.rebuild(s.svc.Views))
 	}
 	if s.svc.Blocker != nil {
-		s.manage(http.MethodPost, "/api/v1/block", withBody(s, s.apiBlock))
+		s.handle(http.MethodPost, "/api/v1/block", withBody(s, s.apiBlock))
 	}
 }
 
@@ -55,11 +55,21 @@ func withBody[T any](s *Server, h func(w http.ResponseWriter, r *http.Request, r
 			s.fail(w, r, err)
 			return
 		}
+		if err := s.actAsBody(r, &req); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		h(w, r, req)
 	}
 }
 
 func (s *Server) apiCreateActor(w http.ResponseWriter, r *http.Request, req api.CreateActorRequest) {
+	// An account makes communities; a person with no account is the
+	// node's management (people come with their accounts).
+	if a := callerOf(r).account; a != nil && req.Type != "Group" && !a.Can(api.ActionConfigure) {
+		s.fail(w, r, api.Errorf(api.KindForbidden, "your account may create communities (type Group) only: a person comes with an account"))
+		return
+	}
 	a, err := s.svc.Actors.CreateActor(r.Context(), req)
 	s.answer(w, r, a, err)
 }
@@ -118,7 +128,13 @@ func (s *Server) apiFeed(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	items, err := s.svc.Feeds.Feed(r.Context(), limit)
+	var items []api.FeedItem
+	var err error
+	if f, ok := s.svc.Feeds.(PersonalFeeds); ok && callerOf(r).account != nil {
+		items, err = f.FeedOf(r.Context(), api.FeedQuery{As: callerOf(r).account.Username, Limit: limit})
+	} else {
+		items, err = s.svc.Feeds.Feed(r.Context(), limit)
+	}
 	s.answer(w, r, orEmpty(items), err)
 }
 

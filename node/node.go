@@ -223,7 +223,11 @@ func (n *Node) startNetwork(o options) error {
 		}
 	}
 	n.ipfs = ipfs.New(n.store, n.exch, ipfs.WithLogger(o.log))
-	n.content = content.New(n.ipfs, cfg.Import.Profile, n.host != nil)
+	var copts []content.Option
+	if n.host != nil && n.host.Routing() != nil {
+		copts = append(copts, content.WithFinder(n.host.Routing(), n.host.ID()))
+	}
+	n.content = content.New(n.ipfs, cfg.Import.Profile, n.host != nil, copts...)
 	n.swarm = swarm.New(n.host, n.repo.PeerID().String(), "lyceum/"+Version)
 	return nil
 }

@@ -248,6 +248,25 @@ func TestRebuildViewsGivesTheSameState(t *testing.T) {
 	if _, err := s.Like(ctx, api.LikeRequest{As: "alice", ID: r2.ID}); err != nil {
 		t.Fatal(err)
 	}
+	// A profile, an adaptation and comments, one of them withdrawn.
+	if _, err := s.UpdateActor(ctx, api.ActorUpdate{As: "alice", Name: "Alice Martin", Summary: "Maths teacher"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Publish(ctx, api.PublishRequest{As: "alice", URL: "https://example.org/fractions-2", Title: "An adaptation",
+		License: "CC0-1.0", Language: "en", DerivedFrom: []string{r2.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"Withdrawn", "Kept"} {
+		c, err := s.Comment(ctx, api.CommentRequest{As: "alice", Resource: r2.ID, Content: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if text == "Withdrawn" {
+			if err := s.DeleteComment(ctx, "alice", c.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	// Collections: created, renamed, filled, emptied and deleted.
 	col, err := s.CreateCollection(ctx, api.CollectionRequest{As: "alice", Title: "Reading list"})
 	if err != nil {
@@ -275,6 +294,9 @@ func TestRebuildViewsGivesTheSameState(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := dumpViews(t, n)
+	if len(before["comments"]) != 1 || len(before["derivations"]) != 1 {
+		t.Fatalf("comment and derivation views before the rebuild: %v", before)
+	}
 	if len(before["collections"]) != 2 || len(before["collection_items"]) != 2 {
 		t.Fatalf("collection views before the rebuild: %v", before)
 	}
@@ -300,7 +322,7 @@ func TestRebuildViewsGivesTheSameState(t *testing.T) {
 }
 
 // viewTables are the social views (social/views.go).
-var viewTables = []string{"actors", "resources", "versions", "follows", "likes", "deletions", "announces", "collections", "collection_items"}
+var viewTables = []string{"actors", "resources", "versions", "follows", "likes", "deletions", "announces", "derivations", "comments", "collections", "collection_items"}
 
 func dumpViews(t *testing.T, n *node.Node) map[string][]string {
 	return dumpTables(t, n, viewTables...)

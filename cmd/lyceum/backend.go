@@ -64,6 +64,8 @@ type backend interface {
 	Delist(ctx context.Context, req api.DelistRequest) error
 	Relist(ctx context.Context, req api.DelistRequest) error
 	RebuildIndex(ctx context.Context) (api.Rebuilt, error)
+
+	accountsBackend
 }
 
 var (

@@ -171,5 +171,8 @@ func (a *app) printReady(d *nodedaemon.Daemon, cfg node.Config, offline bool) {
 	if d.Bridge() != nil {
 		fmt.Fprintf(a.stdout, "fediverse bridge (ActivityPub) at %s\n", cfg.Gateway.PublicURL)
 	}
+	if link, ok := d.Setup(); ok {
+		fmt.Fprintln(a.stderr, link)
+	}
 	fmt.Fprintln(a.stdout, "daemon is ready")
 }

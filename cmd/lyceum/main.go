@@ -30,7 +30,7 @@ const (
 	exitNotFound    = 4 // no repo, no such content
 	exitUnavailable = 5 // daemon, peer or port unavailable; repo locked
 	exitConflict    = 6 // already exists
-	exitDenied      = 7 // the API refused the token
+	exitDenied      = 7 // the API refused the token, or the account may not
 	exitInterrupted = 130
 )
 
@@ -117,7 +117,7 @@ repo directly.
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 invalid input, 4 not found,
 5 unavailable (daemon, peer, port or repo lock), 6 already exists,
-7 API token refused, 130 interrupted.`,
+7 refused (API token, or not allowed), 130 interrupted.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -170,6 +170,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 invalid input, 4 not found,
 	root.AddCommand(a.followCommands()...)
 	root.AddCommand(a.fediverseCommand())
 	root.AddCommand(a.collectionCommand())
+	root.AddCommand(a.userCommand(), a.registrationCommand(), a.inviteCommand())
 	return root
 }
 

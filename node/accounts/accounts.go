@@ -191,6 +191,14 @@ CREATE TABLE IF NOT EXISTS setup_tokens (
 	created INTEGER NOT NULL,
 	expires INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS drafts (
+	id      INTEGER PRIMARY KEY,
+	account INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+	title   TEXT NOT NULL,
+	fields  TEXT NOT NULL,              -- JSON: the form's fields, name → values
+	saved   INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS drafts_by_account ON drafts (account, saved);
 CREATE TABLE IF NOT EXISTS settings (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL

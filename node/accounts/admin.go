@@ -21,18 +21,33 @@ var forbidden = map[api.Action]string{
 
 var errNotLoggedIn = api.Errorf(api.KindUnauthorized, "log in again: your account is not active")
 
+// operator is who api.Operator is: an active admin with no account row
+// (id 0: what it makes records no creator).
+var operator = account{Account: api.Account{Role: api.RoleAdmin, Status: api.StatusActive}}
+
 // authorizeTx reads the account by in tx and checks that it may do act
 // now: its role and status of this moment, not of when it logged in.
+// api.Operator may do everything.
 func (s *Service) authorizeTx(ctx context.Context, tx *sqlitedb.Tx, by string, act api.Action) (account, error) {
+	if by == api.Operator {
+		return operator, nil
+	}
 	a, err := txByName(ctx, tx, by)
 	return a, allowed(a, err, act)
 }
 
 // authorized is authorizeTx outside a transaction, for reads.
 func (s *Service) authorized(ctx context.Context, by string, act api.Action) (account, error) {
+	if by == api.Operator {
+		return operator, nil
+	}
 	a, err := s.byName(ctx, by)
 	return a, allowed(a, err, act)
 }
+
+// nullID is an account's id for a column that may be NULL: NULL for the
+// operator.
+func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
 
 func allowed(a account, err error, act api.Action) error {
 	switch {
@@ -198,4 +213,58 @@ func lastAdmin(ctx context.Context, tx *sqlitedb.Tx, a *account, doing string) e
 		return api.Errorf(api.KindConflict, "cannot %s %s: the node must keep an active administrator; make another one first", doing, a.Username)
 	}
 	return nil
+}
+
+// ResetPassword sets a new password for the account username, without
+// its current one: for an admin helping a person who forgot theirs
+// (`lyceum user passwd`). Every session of the account ends; its API
+// tokens keep working (revoke them apart if the account was taken
+// over). by must be an admin.
+func (s *Service) ResetPassword(ctx context.Context, by, username, password string) error {
+	if err := CheckPassword(password, username); err != nil {
+		return err
+	}
+	if _, err := s.authorized(ctx, by, api.ActionManageAccounts); err != nil {
+		return err
+	}
+	if _, err := s.byName(ctx, username); err != nil {
+		return err // before the hashing: an unknown account costs none
+	}
+	hash, err := s.hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	_, err = s.change(ctx, by, username, api.ActionManageAccounts, func(tx *sqlitedb.Tx, a *account) error {
+		if _, err := tx.Exec(ctx, `UPDATE accounts SET password = ? WHERE id = ?`, hash, a.id); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM sessions WHERE account = ?`, a.id)
+		return err
+	})
+	return err
+}
+
+// CountByStatus counts the node's accounts by status, for the operator
+// dashboard; every status is in the answer, 0 if none.
+func (s *Service) CountByStatus(ctx context.Context) (map[api.AccountStatus]int, error) {
+	rows, err := s.db.Query(ctx, `SELECT status, count(*) FROM accounts GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("count accounts: %w", err)
+	}
+	type count struct {
+		status api.AccountStatus
+		n      int
+	}
+	counts, err := sqlitedb.Scan(rows, func(rows *sql.Rows) (count, error) {
+		var c count
+		return c, rows.Scan(&c.status, &c.n)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count accounts: %w", err)
+	}
+	out := map[api.AccountStatus]int{api.StatusActive: 0, api.StatusPending: 0, api.StatusDisabled: 0}
+	for _, c := range counts {
+		out[c.status] = c.n
+	}
+	return out, nil
 }

@@ -173,7 +173,11 @@ func (s *Service) CreateInvitation(ctx context.Context, by string, req api.Invit
 	}
 	code := invitationSecret.new()
 	now := s.now()
-	inv := api.NewInvitation{Code: code, Invitation: api.Invitation{Role: role, Note: note, CreatedBy: by,
+	createdBy := by
+	if by == api.Operator {
+		createdBy = "" // as lists show it: no account made it
+	}
+	inv := api.NewInvitation{Code: code, Invitation: api.Invitation{Role: role, Note: note, CreatedBy: createdBy,
 		Created: fromMS(now.UnixMilli()), Expires: fromMS(now.AddDate(0, 0, days).UnixMilli())}}
 	err = s.db.Tx(ctx, func(tx *sqlitedb.Tx) error {
 		a, err := s.authorizeTx(ctx, tx, by, api.ActionInvite)
@@ -191,7 +195,7 @@ func (s *Service) CreateInvitation(ctx context.Context, by string, req api.Invit
 			return api.Errorf(api.KindConflict, "there are %d unused invitations already; revoke some first", open)
 		}
 		res, err := tx.Exec(ctx, `INSERT INTO invitations (hash, role, note, created_by, created, expires) VALUES (?, ?, ?, ?, ?, ?)`,
-			hashSecret(code), string(role), note, a.id, inv.Created.UnixMilli(), inv.Expires.UnixMilli())
+			hashSecret(code), string(role), note, nullID(a.id), inv.Created.UnixMilli(), inv.Expires.UnixMilli())
 		if err != nil {
 			return err
 		}

@@ -79,6 +79,13 @@ var roleActions = map[Role][]Action{
 	RoleAdmin:     {ActionPublish, ActionInvite, ActionReviewRegistrations, ActionModerate, ActionManageAccounts, ActionConfigure},
 }
 
+// Operator is the `by` of the calls that the node's operator makes with
+// the node's API token ($LYCEUM_PATH/api.token: the CLI, scripts on the
+// node's machine). It is no account, and no username can be it; it may do
+// whatever an active admin may. Only a surface that checked the node's
+// API token may pass it.
+const Operator = "!operator"
+
 // Account is a person of a node, without any secret.
 type Account struct {
 	Username    string        `json:"username"` // also its Person actor's username
@@ -234,7 +241,7 @@ type Invitation struct {
 	ID        int64     `json:"id"`
 	Role      Role      `json:"role"`
 	Note      string    `json:"note"`
-	CreatedBy string    `json:"created_by"` // username; "" if that account is gone
+	CreatedBy string    `json:"created_by"` // username; "" if the operator made it or that account is gone
 	Created   time.Time `json:"created"`
 	Expires   time.Time `json:"expires"`
 	UsedBy    string    `json:"used_by,omitempty"` // the username it made
@@ -245,4 +252,14 @@ type Invitation struct {
 type NewInvitation struct {
 	Code string `json:"code"`
 	Invitation
+}
+
+// Draft is a publication an account saved to finish later: the fields of
+// the publish form as they were, which only that account sees.
+type Draft struct {
+	ID    int64     `json:"id"`
+	Title string    `json:"title"` // "" when the form had none
+	Saved time.Time `json:"saved"`
+	// Fields are the form's fields by name, each with its values.
+	Fields map[string][]string `json:"fields"`
 }

@@ -180,6 +180,9 @@ type ResourceView struct {
 	DerivedFrom []string   `json:"derived_from"`
 	Latest      Resource   `json:"latest"`
 	Versions    []FeedItem `json:"versions"`
+	// AdaptedBy are the resources the node knows that name this one in
+	// their derived_from, newest first (latest version of each).
+	AdaptedBy []FeedItem `json:"adapted_by"`
 }
 
 // FollowRequest follows or unfollows an actor or community as a local

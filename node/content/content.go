@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipfs/boxo/files"
 	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/lyceum-oer/lyceum/ipfs"
 	"github.com/lyceum-oer/lyceum/node/api"
@@ -20,12 +21,21 @@ type Service struct {
 	content *ipfs.Content
 	profile string // import.profile: the default UnixFS settings
 	online  bool
+	finder  Finder  // nil: no content routing
+	self    peer.ID // left out of the providers found
 }
+
+// Option configures New.
+type Option func(*Service)
 
 // New returns the content services over c; profile is the default import
 // profile, online whether missing blocks can be fetched.
-func New(c *ipfs.Content, profile string, online bool) *Service {
-	return &Service{content: c, profile: profile, online: online}
+func New(c *ipfs.Content, profile string, online bool, opts ...Option) *Service {
+	s := &Service{content: c, profile: profile, online: online}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 func (s *Service) importOptions(o api.AddOptions) ipfs.ImportOptions {

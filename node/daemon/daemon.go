@@ -13,8 +13,10 @@ import (
 	"github.com/lyceum-oer/lyceum/gateway"
 	"github.com/lyceum-oer/lyceum/gateway/delivery"
 	"github.com/lyceum-oer/lyceum/gateway/fediverse"
+	"github.com/lyceum-oer/lyceum/gateway/web"
 	"github.com/lyceum-oer/lyceum/node"
 	"github.com/lyceum-oer/lyceum/node/api"
+	"github.com/lyceum-oer/lyceum/node/swarm"
 )
 
 // Option configures New.
@@ -55,13 +57,18 @@ type Daemon struct {
 	url  string
 
 	node   *node.Node
-	queue  *delivery.Queue   // nil without the bridge
-	bridge *fediverse.Bridge // nil without the bridge
+	reach  *swarm.Reachability // AutoNAT's verdict, for the dashboard
+	queue  *delivery.Queue     // nil without the bridge
+	bridge *fediverse.Bridge   // nil without the bridge
 	http   *gateway.Server
 
 	// stopQueue ends the queue's workers, which close queueDone.
 	stopQueue context.CancelFunc
 	queueDone chan struct{}
+
+	// setup is the first-admin setup link printed at start; nil when the
+	// node has an admin.
+	setup *SetupLink
 
 	// served is closed when the HTTP server stops serving; serveErr says
 	// why, when it failed.
@@ -105,6 +112,9 @@ func New(repo *node.Repo, opts ...Option) (_ *Daemon, err error) {
 	if d.node, err = node.New(repo, nodeOpts...); err != nil {
 		return nil, err
 	}
+	if d.reach, err = d.node.Swarm().FollowReachability(); err != nil {
+		return nil, fmt.Errorf("follow the node's reachability: %w", err)
+	}
 	if cfg.Gateway.PublicURL != "" {
 		if err := d.openBridge(cfg); err != nil {
 			return nil, err
@@ -116,6 +126,9 @@ func New(repo *node.Repo, opts ...Option) (_ *Daemon, err error) {
 	d.startBridge()
 	if err := repo.WriteAPIAddr(d.url); err != nil {
 		return nil, fmt.Errorf("record the API address: %w", err)
+	}
+	if d.setup, err = d.makeSetupLink(context.Background(), cfg.Gateway.PublicURL); err != nil {
+		return nil, err
 	}
 	return d, nil
 }
@@ -151,6 +164,12 @@ func (d *Daemon) startHTTP(cfg node.Config) error {
 	if d.bridge != nil {
 		gwCfg.Fediverse = d.bridge
 	}
+	app, err := web.New(web.Config{PublicURL: cfg.Gateway.PublicURL, TrustedProxies: proxies, Logger: d.log},
+		webServices(d.node, d.bridge, d.reach))
+	if err != nil {
+		return fmt.Errorf("build the web app: %w", err)
+	}
+	gwCfg.Web = app
 	if d.http, err = gateway.New(gwCfg, Services(d.node)); err != nil {
 		return err
 	}
@@ -209,7 +228,7 @@ func (d *Daemon) Close(ctx context.Context) error {
 		}
 		<-d.served
 		errs = append(errs, d.repo.RemoveAPIAddr())
-		errs = append(errs, d.stopBridge(), d.node.Close())
+		errs = append(errs, d.stopBridge(), d.reach.Close(), d.node.Close())
 		d.closeErr = errors.Join(errs...)
 	})
 	return d.closeErr
@@ -223,6 +242,9 @@ func (d *Daemon) abort() {
 	}
 	if err := d.stopBridge(); err != nil {
 		d.log.Warn("stop the fediverse bridge", "err", err)
+	}
+	if d.reach != nil {
+		_ = d.reach.Close()
 	}
 	if d.node != nil {
 		_ = d.node.Close()

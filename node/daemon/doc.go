@@ -6,15 +6,20 @@
 // with its durable delivery queue (gateway/delivery).
 //
 // New starts them in this order: the HTTP listener (so that a taken port
-// fails before anything else starts), the node, the delivery queue and
-// the bridge, the HTTP server; then it records the API's address in the
-// repo for the CLI. Close stops them in reverse: the HTTP server stops
-// taking requests and finishes those under way, the API address is
-// forgotten, the bridge stops following the log, the queue's workers stop
-// (what is queued stays in delivery.db), and the node closes its storage
-// and releases the repo.
+// fails before anything else starts), the node and the follower of its
+// AutoNAT reachability, the delivery queue and the bridge, the HTTP
+// server with the web app (gateway/web, over WebServices); then it
+// records the API's address in the repo for the CLI and, on a node with
+// no admin yet, makes the one-time setup link of the first admin (Setup,
+// logged; `lyceum daemon` prints it). Close stops them in reverse: the
+// HTTP server stops taking requests and finishes those under way, the API
+// address is forgotten, the bridge stops following the log, the queue's
+// workers stop (what is queued stays in delivery.db), the reachability
+// follower stops, and the node closes its storage and releases the repo.
 //
 // This package is the wiring between the node's rooms and the gateway's
-// small interfaces; it holds no logic of its own that a test of the
-// gateway or the node could not reach.
+// small interfaces; it holds no logic of its own beyond the adapters that
+// join parts no room joins: a resource's comments (the node's and the
+// bridge's fediverse replies, their HTML reduced to text) and the
+// operator's dashboard.
 package daemon

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -373,15 +374,17 @@ func (s *Service) announcePost(ctx context.Context, group string, e actorlog.Ent
 }
 
 // announceLoop gossips the node's own new entries, as the log stores
-// them: on its actor's topic and the index topic, and on its community's
-// topic when it is posted in one. A community's Announce goes on its
-// community topic only, not on its actor topic too: whoever follows a
-// community listens on both, so the second copy doubled the community's
-// traffic and every member's validation work (simnet measured it). Joins
-// and leaves (a Follow of a community, its Undo) are not gossiped to the
-// community's members: only its node needs them, and Join delivers them
-// there. It also notes the node's posts in other nodes' communities, to
-// deliver them if the community does not announce them.
+// them: on its actor's topic and the index topic, on its community's
+// topic when it is posted in one, and on the topics of the actors it
+// copies (a comment copies the author of the resource it answers). A
+// community's Announce goes on its community topic only, not on its actor
+// topic too: whoever follows a community listens on both, so the second
+// copy doubled the community's traffic and every member's validation work
+// (simnet measured it). Joins and leaves (a Follow of a community, its
+// Undo) are not gossiped to the community's members: only its node needs
+// them, and Join delivers them there. It also notes the node's posts in
+// other nodes' communities, to deliver them if the community does not
+// announce them.
 func (s *Service) announceLoop(ctx context.Context, after int64) {
 	err := s.Log.Tail(ctx, after, actorlog.TailOptions{}, func(es []actorlog.Entry) error {
 		for _, e := range es {
@@ -405,6 +408,7 @@ func (s *Service) announce(ctx context.Context, e actorlog.Entry) {
 		if g := e.Act.Community(); g != "" && !isJoin(e.Act) {
 			topics = append(topics, TopicOfGroup(g))
 		}
+		topics = append(topics, copiedTopics(e.Act)...)
 	}
 	for _, t := range topics {
 		if err := s.gossip.Publish(ctx, t, e.Data); err != nil && ctx.Err() == nil {
@@ -414,6 +418,24 @@ func (s *Service) announce(ctx context.Context, e actorlog.Entry) {
 	if isPost(e.Act) && !s.Log.IsLocal(ctx, e.Act.Community()) {
 		s.notePending(ctx, e)
 	}
+}
+
+// maxCopiedTopics bounds the actors' topics one activity goes to for its
+// cc.
+const maxCopiedTopics = 4
+
+// copiedTopics are the topics of the actors an activity copies (cc), other
+// than its own: a comment copies the author of the resource it answers,
+// so that whoever follows the author receives the discussion of the
+// resource.
+func copiedTopics(a *activity.Activity) []string {
+	var out []string
+	for _, did := range a.CC {
+		if strings.HasPrefix(did, "did:key:") && did != a.Actor && len(out) < maxCopiedTopics {
+			out = append(out, TopicOfActor(did))
+		}
+	}
+	return out
 }
 
 // Subscribe joins the topics through which did's activities arrive.

@@ -475,3 +475,38 @@ func TestJoinIsDeliveredToTheCommunitysNodeOnly(t *testing.T) {
 		t.Error("another member's node received the join")
 	}
 }
+
+// A node that follows nobody fetches a resource it found through search
+// by its ID: the first version over bitswap, then the author's log, so
+// the page shows the latest version. A bad ID is refused without a fetch.
+func TestFetchResourceBringsTheLatestVersion(t *testing.T) {
+	origin := mustNode(t)
+	nodetest.MustPerson(t, origin, "alice")
+	pub := nodetest.MustPublish(t, origin, "alice", "Tides, first draft")
+	ctx := context.Background()
+	if _, err := origin.Social().UpdateResource(ctx, pub.ID, api.PublishRequest{As: "alice", Title: "Tides"}); err != nil {
+		t.Fatal(err)
+	}
+	b := mustNode(t, origin)
+	nodetest.WaitFor(t, "the two nodes connected", 20*time.Second, func() bool {
+		return b.Host().Libp2p().Network().Connectedness(origin.Host().ID()) == network.Connected
+	})
+	if _, err := b.Social().ShowResource(ctx, pub.ID); api.KindOf(err) != api.KindNotFound {
+		t.Fatalf("before the fetch: %v, want not found", err)
+	}
+	if err := b.Sync().FetchResource(ctx, pub.ID); err != nil {
+		t.Fatal(err)
+	}
+	rv, err := b.Social().ShowResource(ctx, pub.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rv.Latest.Title != "Tides" || len(rv.Versions) != 2 {
+		t.Fatalf("after the fetch: title %q with %d versions, want Tides with 2", rv.Latest.Title, len(rv.Versions))
+	}
+	for _, bad := range []string{"", "nonsense", pub.FileCID} {
+		if err := b.Sync().FetchResource(ctx, bad); api.KindOf(err) != api.KindInvalid {
+			t.Errorf("FetchResource(%q) = %v, want invalid", bad, err)
+		}
+	}
+}

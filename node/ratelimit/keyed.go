@@ -40,6 +40,16 @@ func (l *Keyed) Allow(key string) bool {
 	return lim.Allow()
 }
 
+// Exhausted reports whether key has no request left now, without
+// counting one nor remembering a key it does not know: for limits that
+// count failures only (Allow on each failure), checked before trying.
+func (l *Keyed) Exhausted(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim, ok := l.keys.Peek(key)
+	return ok && lim.Tokens() < 1
+}
+
 // Len is how many keys are remembered.
 func (l *Keyed) Len() int {
 	l.mu.Lock()

@@ -34,3 +34,22 @@ func TestAFloodOfKeysDoesNotLiftTheLimitOfOthers(t *testing.T) {
 		t.Fatalf("%d keys remembered, want 3", l.Len())
 	}
 }
+
+// Exhausted tells a key over its limit without counting a request, and
+// knows nothing of keys it has not seen.
+func TestExhaustedCountsNothing(t *testing.T) {
+	l := New(0.001, 2, 10)
+	if l.Exhausted("a") || l.Len() != 0 {
+		t.Fatal("an unknown key is exhausted, or was remembered")
+	}
+	l.Allow("a")
+	for range 5 {
+		if l.Exhausted("a") {
+			t.Fatal("a key within its burst is exhausted")
+		}
+	}
+	l.Allow("a")
+	if !l.Exhausted("a") || l.Exhausted("b") {
+		t.Fatal("a key over its burst is not exhausted, or another is")
+	}
+}

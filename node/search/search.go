@@ -91,6 +91,9 @@ type Service struct {
 	ix     *index.Index
 	gen    int
 	feedMu sync.Mutex
+
+	// hqs are the last answers of the HQs (hqstatus.go).
+	hqs hqStates
 }
 
 // New opens the index (rebuilding one built with another mapping) and
@@ -509,6 +512,9 @@ func (s *Service) Search(ctx context.Context, q api.SearchQuery) (api.SearchResu
 	byID := map[string]int{}
 	for range len(hqs) + 1 {
 		a := <-answers
+		if a.source != "local" {
+			s.hqs.record(a.source, a.err)
+		}
 		if a.err != nil {
 			if a.source == "local" {
 				return api.SearchResult{}, a.err

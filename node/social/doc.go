@@ -1,6 +1,7 @@
 // Package social is the node's social room: people and communities (its
-// own and the ones it knows), resources and their versions, follows,
-// likes, feeds, collections and communities' announcements.
+// own and the ones it knows) and their profiles, resources and their
+// versions and adaptations, follows, likes, comments, feeds and lists,
+// collections and communities' announcements.
 //
 // It owns the views (views.go), the state derived from actors' logs that
 // every other room reads through this package, never by SQL of its own;

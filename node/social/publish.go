@@ -241,43 +241,26 @@ func (s *Service) Like(ctx context.Context, req api.LikeRequest) (api.LikeRespon
 	return api.LikeResponse{ActivityCID: e.CID.String()}, nil
 }
 
-// feedCols reads a version with its author's and community's handles.
-const feedCols = `v.resource_id, v.version, v.activity_cid, v.title, v.actor, coalesce(a.username || '@' || a.node, ''),
-	r.community, coalesce(c.username || '@' || c.node, ''), v.media_cid, v.url, v.license, v.language, v.published
-	FROM versions v JOIN resources r ON r.id = v.resource_id
-	LEFT JOIN actors a ON a.did = v.actor LEFT JOIN actors c ON c.did = r.community`
-
-func scanFeedItem(rows *sql.Rows) (api.FeedItem, error) {
-	var it api.FeedItem
-	var published string
-	err := rows.Scan(&it.ResourceID, &it.Version, &it.ActivityCID, &it.Title, &it.Author, &it.AuthorHandle,
-		&it.Community, &it.CommunityHandle, &it.FileCID, &it.URL, &it.License, &it.Language, &published)
-	it.Published, _ = time.Parse(time.RFC3339Nano, published)
-	return it, err
-}
-
-// Feed lists, newest first, the resource versions published by the actors
-// and in the communities that the node's actors follow, leaving out
-// deleted resources.
-func (s *Service) Feed(ctx context.Context, limit int) ([]api.FeedItem, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 50
+// HasLiked reports whether the local actor as (name, handle or DID) likes
+// a resource; nobody (as "") likes anything.
+func (s *Service) HasLiked(ctx context.Context, as, resource string) (bool, error) {
+	if as == "" {
+		return false, nil
 	}
-	rows, err := s.db.Query(ctx, `
-		WITH followed AS (SELECT f.followee AS did FROM follows f JOIN local_actors l ON l.did = f.follower)
-		SELECT `+feedCols+`
-		WHERE (r.actor IN (SELECT did FROM followed) OR r.community IN (SELECT did FROM followed))
-		AND NOT EXISTS (SELECT 1 FROM deletions d WHERE d.object = v.resource_id AND d.actor = r.actor)
-		ORDER BY v.published DESC, v.version DESC LIMIT ?`, limit)
+	did, err := s.actingAs(ctx, as)
 	if err != nil {
-		return nil, fmt.Errorf("feed: %w", err)
+		return false, err
 	}
-	return sqlitedb.Scan(rows, scanFeedItem)
+	k, err := s.db.Count(ctx, `SELECT count(*) FROM likes WHERE actor = ? AND object = ?`, did, resource)
+	if err != nil {
+		return false, fmt.Errorf("likes of %s: %w", as, err)
+	}
+	return k > 0, nil
 }
 
 // ShowResource returns a resource with its latest version's metadata,
-// every version the node has, newest first, and where it was derived
-// from.
+// every version the node has, newest first, where it was derived from and
+// the resources adapted from it.
 func (s *Service) ShowResource(ctx context.Context, id string) (api.ResourceView, error) {
 	latest, err := s.latestVersion(ctx, id)
 	if err != nil {
@@ -295,12 +278,18 @@ func (s *Service) ShowResource(ctx context.Context, id string) (api.ResourceView
 		return api.ResourceView{}, fmt.Errorf("deletion of %s: %w", id, err)
 	}
 	v.Deleted = del > 0
-	rows, err := s.db.Query(ctx, `SELECT `+feedCols+` WHERE v.resource_id = ? ORDER BY v.version DESC`, id)
+	rows, err := s.db.Query(ctx, `SELECT `+itemCols+` FROM versions v JOIN resources r ON r.id = v.resource_id `+itemJoins+`
+		WHERE v.resource_id = ? ORDER BY v.version DESC`, id)
 	if err != nil {
 		return api.ResourceView{}, fmt.Errorf("versions of %s: %w", id, err)
 	}
-	v.Versions, err = sqlitedb.Scan(rows, scanFeedItem)
-	return v, err
+	if v.Versions, err = sqlitedb.Scan(rows, scanFeedItem); err != nil {
+		return api.ResourceView{}, fmt.Errorf("versions of %s: %w", id, err)
+	}
+	if v.AdaptedBy, err = s.adaptedBy(ctx, id); err != nil {
+		return api.ResourceView{}, err
+	}
+	return v, nil
 }
 
 // ResourceIDs lists the resources an actor published or, for a community,

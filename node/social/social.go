@@ -11,12 +11,15 @@ import (
 )
 
 // Files is what the social room needs of the content store: a published
-// file is pinned, and its size recorded.
+// file is pinned, and its size recorded; a profile's icon must be held.
 type Files interface {
 	// Pin pins c recursively, fetching what is missing first.
 	Pin(ctx context.Context, c cid.Cid) error
 	// Size is the UnixFS size of the file c.
 	Size(ctx context.Context, c cid.Cid) (int64, error)
+	// Holds reports whether the whole file c is in the local store,
+	// without fetching anything.
+	Holds(ctx context.Context, c cid.Cid) (bool, error)
 }
 
 // Network is what the social room needs of the other nodes.
