@@ -209,28 +209,6 @@ type errorDetail struct {
 	Message string   `json:"message"`
 }
 
-// statusOf maps an error kind to its HTTP status.
-func statusOf(k api.Kind) int {
-	switch k {
-	case api.KindInvalid:
-		return http.StatusBadRequest
-	case api.KindNotFound:
-		return http.StatusNotFound
-	case api.KindConflict:
-		return http.StatusConflict
-	case api.KindUnauthorized:
-		return http.StatusUnauthorized
-	case api.KindForbidden:
-		return http.StatusForbidden
-	case api.KindUnavailable:
-		return http.StatusServiceUnavailable
-	case api.KindRateLimited:
-		return http.StatusTooManyRequests
-	default:
-		return http.StatusInternalServerError
-	}
-}
-
 // fail answers err: its kind as the status, and a message. The node's
 // operator (a request with the API token) reads the whole error, causes
 // included; anyone else only its public message, never the node's
@@ -244,7 +222,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if kind == api.KindInternal {
 		s.log.Error("HTTP call failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeJSON(w, statusOf(kind), body)
+	writeJSON(w, kind.HTTPStatus(), body)
 }
 
 // answer writes v, or the error.

@@ -129,3 +129,55 @@ func TestProvidersCountsThePeersThatAnnouncedAFile(t *testing.T) {
 		t.Fatalf("offline: %+v, %v; want no peers and no error", p, err)
 	}
 }
+
+// Carol, on node B, follows a collection of alice's on node A that B
+// fetched by its ID (found through search, say) without following alice:
+// what alice adds to it afterwards reaches carol's collection feed, and
+// after an unfollow B no longer keeps alice's log for her.
+func TestAFollowedCollectionsAdditionsReachTheFollower(t *testing.T) {
+	ctx := context.Background()
+	a := mustNode(t, nodetest.Options{})
+	alice := mustPerson(t, a, "alice")
+	first := mustPublish(t, a, "alice", "Tides and the moon")
+	col, err := a.Social().CreateCollection(ctx, api.CollectionRequest{As: "alice", Title: "Ocean science"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Social().AddToCollection(ctx, col.ID, api.CollectionItemRequest{As: "alice", Resource: first.ID}); err != nil {
+		t.Fatal(err)
+	}
+	b := joined(t, a)
+	mustPerson(t, b, "carol")
+	if err := b.Sync().FetchObject(ctx, col.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Social().Follow(ctx, api.FollowRequest{As: "carol", Actor: col.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := b.Social().Follows(ctx, "carol", col.ID); err != nil || !ok {
+		t.Fatalf("carol follows the collection: %v (%v)", ok, err)
+	}
+	if !b.Social().Views().FollowedByLocal(ctx, alice.DID) {
+		t.Fatal("B does not keep the log of the collection's owner")
+	}
+	waitFor(t, "B in alice's topic", 20*time.Second, func() bool {
+		return len(topicPeers(a, logsync.TopicOfActor(alice.DID))) >= 1
+	})
+	second := mustPublish(t, a, "alice", "Waves and wind")
+	if _, err := a.Social().AddToCollection(ctx, col.ID, api.CollectionItemRequest{As: "alice", Resource: second.ID}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the addition in carol's collection feed", 20*time.Second, func() bool {
+		feed, err := b.Social().CollectionFeed(ctx, "carol", 10)
+		return err == nil && len(feed) == 2 && feed[0].Title == "Waves and wind" && feed[0].CollectionTitle == "Ocean science"
+	})
+	if err := b.Social().Unfollow(ctx, api.FollowRequest{As: "carol", Actor: col.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if feed, _ := b.Social().CollectionFeed(ctx, "carol", 10); len(feed) != 0 {
+		t.Fatalf("after the unfollow: %d additions", len(feed))
+	}
+	if b.Social().Views().FollowedByLocal(ctx, alice.DID) {
+		t.Fatal("B still keeps alice's log after the unfollow")
+	}
+}

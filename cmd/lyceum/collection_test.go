@@ -39,6 +39,18 @@ func TestCollectionCommands(t *testing.T) {
 	if r := lyceum(t, repo, "collection", "add", col); r.code != exitUsage {
 		t.Fatalf("missing argument: exit %d", r.code)
 	}
+	// Another person follows the collection by its ID, and stops.
+	mustLyceum(t, repo, "actor", "create", "bea")
+	if out := mustLyceum(t, repo, "follow", col, "--as", "bea"); !strings.Contains(out, "following collection "+col) {
+		t.Fatalf("follow a collection: %s", out)
+	}
+	mustLyceum(t, repo, "unfollow", col, "--as", "bea")
+	if r := lyceum(t, repo, "unfollow", col, "--as", "bea"); r.code != exitNotFound {
+		t.Fatalf("unfollow twice: exit %d %s", r.code, r.stderr)
+	}
+	if r := lyceum(t, repo, "follow", col, "--as", "alice"); r.code != exitInvalid {
+		t.Fatalf("follow one's own collection: exit %d %s", r.code, r.stderr)
+	}
 	// Through the daemon.
 	startDaemon(t, repo)
 	mustLyceum(t, repo, "collection", "remove", col, b)

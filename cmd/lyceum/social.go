@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/ipfs/go-cid"
 	"github.com/spf13/cobra"
 
 	"github.com/lyceum-oer/lyceum/activity"
@@ -244,8 +245,8 @@ func (a *app) deleteCommand() *cobra.Command {
 func (a *app) followCommands() []*cobra.Command {
 	var as string
 	follow := &cobra.Command{
-		Use:   "follow ACTOR",
-		Short: "Follow a person or community (name@node, name@/ip4/…/p2p/ID, or did:key)",
+		Use:   "follow ACTOR|COLLECTION",
+		Short: "Follow a person or community (name@node, name@/ip4/…/p2p/ID, or did:key), or a collection by ID",
 		Args:  exactArgs(1, "one actor"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withBackend(cmd.Context(), func(b backend) error {
@@ -256,6 +257,10 @@ func (a *app) followCommands() []*cobra.Command {
 				if a.jsonOut {
 					return a.printJSON(act)
 				}
+				if _, err := cid.Decode(args[0]); err == nil { // a collection's ID
+					fmt.Fprintf(a.stdout, "following collection %s of %s\n", args[0], act.Handle)
+					return nil
+				}
 				fmt.Fprintf(a.stdout, "following %s (%s, %d activities)\n", act.Handle, act.Type, act.Seq)
 				return nil
 			})
@@ -265,8 +270,8 @@ func (a *app) followCommands() []*cobra.Command {
 	a.addJSONFlag(follow)
 	var uas string
 	unfollow := &cobra.Command{
-		Use:   "unfollow ACTOR",
-		Short: "Stop following a person or community",
+		Use:   "unfollow ACTOR|COLLECTION",
+		Short: "Stop following a person, a community or a collection",
 		Args:  exactArgs(1, "one actor"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withBackend(cmd.Context(), func(b backend) error {

@@ -261,7 +261,7 @@ func (a *App) changeAccount(c accountChange) handler {
 			if k := api.KindOf(err); k != api.KindInvalid && k != api.KindConflict && k != api.KindNotFound {
 				return response{}, err
 			}
-			return a.accountsPage(r.Context(), v, acc, back, api.PublicMessage(err), statusOf(api.KindOf(err)))
+			return a.accountsPage(r.Context(), v, acc, back, api.PublicMessage(err), api.KindOf(err).HTTPStatus())
 		}
 		v.flash(c.notice, r)
 		return response{redirect: accountsURL(back)}, nil

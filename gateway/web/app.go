@@ -219,7 +219,7 @@ type errorView struct {
 // renderError shows err as a page: its public message (never the node's
 // internals) and the status of its kind.
 func (a *App) renderError(w http.ResponseWriter, r *http.Request, v *visitor, err error) {
-	status := statusOf(api.KindOf(err))
+	status := api.KindOf(err).HTTPStatus()
 	msg := api.PublicMessage(err)
 	if status == http.StatusInternalServerError {
 		a.log.Error("page failed", "path", r.URL.Path, "err", err)
@@ -230,27 +230,6 @@ func (a *App) renderError(w http.ResponseWriter, r *http.Request, v *visitor, er
 		return
 	}
 	a.render(w, r, v, response{page: "error", title: "error.title", status: status, data: errorView{Status: status, Message: msg}})
-}
-
-// statusOf maps an error kind to its HTTP status.
-func statusOf(k api.Kind) int {
-	switch k {
-	case api.KindInvalid:
-		return http.StatusBadRequest
-	case api.KindNotFound:
-		return http.StatusNotFound
-	case api.KindConflict:
-		return http.StatusConflict
-	case api.KindUnauthorized:
-		return http.StatusUnauthorized
-	case api.KindForbidden:
-		return http.StatusForbidden
-	case api.KindRateLimited:
-		return http.StatusTooManyRequests
-	case api.KindUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
 }
 
 // setHeaders sets the security headers of every page: a Content-Security-

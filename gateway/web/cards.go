@@ -60,6 +60,9 @@ type resourceCard struct {
 	Published time.Time
 	Version   uint64
 	Link      bool // a link rather than a file
+	// Collection is the followed collection that added it, on the home
+	// page's list of additions.
+	Collection struct{ ID, Title string }
 }
 
 // cardOf turns a feed item into a card.

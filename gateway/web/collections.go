@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 
@@ -13,7 +14,8 @@ type collectionView struct {
 	C         api.Collection
 	Owner     actorLink
 	IsOwner   bool // the signed-in person owns it: they curate it here
-	CanFollow bool // signed in and may follow its owner
+	CanFollow bool // signed in, may follow, not its owner
+	Following bool // the signed-in person follows it
 	Items     []collectionEntry
 	// Form is the rename form (with its errors).
 	Form *form
@@ -34,7 +36,11 @@ func (a *App) collection(r *http.Request, v *visitor) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	return a.collectionPage(r, v, id, nil)
+	res, err := a.collectionPage(r, v, id, nil)
+	if a.fetchMissing(r, err, func(ctx context.Context, f Fetcher) error { return f.FetchObject(ctx, id) }) {
+		return a.collectionPage(r, v, id, nil)
+	}
+	return res, err
 }
 
 // collectionPage builds a collection's page, with the rename form as
@@ -50,7 +56,12 @@ func (a *App) collectionPage(r *http.Request, v *visitor, id string, f *form) (r
 	page := &collectionView{C: cv.Collection, Owner: actorLinkOf(cv.OwnerHandle, cv.Owner, a.localPeer(), false), Form: f}
 	if acc := v.account(); acc != nil {
 		page.IsOwner = acc.Actor != "" && acc.Actor == cv.Owner && cv.Local && acc.Can(api.ActionPublish)
-		page.CanFollow = acc.Actor != cv.Owner && acc.Can(api.ActionPublish)
+		page.CanFollow = acc.Actor != cv.Owner && acc.Can(api.ActionPublish) && a.svc.People != nil
+		if page.CanFollow {
+			if page.Following, err = a.svc.People.Follows(r.Context(), acc.Username, id); err != nil {
+				return response{}, err
+			}
+		}
 	}
 	for _, e := range cv.Entries {
 		page.Items = append(page.Items, collectionEntry{ID: e.ResourceID, Href: "/r/" + url.PathEscape(e.ResourceID), Title: e.Title, Deleted: e.Deleted})

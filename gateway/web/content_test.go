@@ -290,7 +290,33 @@ func (n *contentNode) Unfollow(_ context.Context, req api.FollowRequest) error {
 	return nil
 }
 
+// Follows reports a follow made through Follow.
+func (n *contentNode) Follows(_ context.Context, as, target string) (bool, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.liked["follow|"+as+"|"+target], nil
+}
+
 // Collections.
+
+// CollectionFeed lists the items of the collections as follows, as if
+// each was just added.
+func (n *contentNode) CollectionFeed(_ context.Context, as string, limit int) ([]api.CollectionAddition, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []api.CollectionAddition
+	for id, c := range n.cols {
+		if !n.liked["follow|"+as+"|"+id] {
+			continue
+		}
+		for _, e := range c.Entries {
+			if v, ok := n.views[e.ResourceID]; ok && len(out) < limit {
+				out = append(out, api.CollectionAddition{FeedItem: v.Versions[0], CollectionID: id, CollectionTitle: c.Title})
+			}
+		}
+	}
+	return out, nil
+}
 
 func (n *contentNode) CreateCollection(_ context.Context, req api.CollectionRequest) (api.CollectionResult, error) {
 	n.mu.Lock()

@@ -18,7 +18,7 @@ type fakeFetcher struct {
 	have  map[string]api.Resource // what the network holds, by ID
 }
 
-func (f *fakeFetcher) FetchResource(_ context.Context, id string) error {
+func (f *fakeFetcher) FetchObject(_ context.Context, id string) error {
 	f.mu.Lock()
 	f.asked = append(f.asked, id)
 	r, ok := f.have[id]

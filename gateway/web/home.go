@@ -15,6 +15,9 @@ type homeView struct {
 	Signed bool
 	// New is what is new in the network.
 	New []resourceCard
+	// FromCollections is what the collections the person follows added,
+	// newest first.
+	FromCollections []resourceCard
 	// Next is the ?before= of the feed's next page ("" = no more);
 	// Paged says this is not the first page.
 	Next  string
@@ -53,6 +56,17 @@ func (a *App) home(r *http.Request, v *visitor) (response, error) {
 			return response{}, err
 		}
 		hv.New = cardsOf(newest, peer)
+		if a.svc.Collections != nil {
+			added, err := a.svc.Collections.CollectionFeed(r.Context(), acc.Username, 10)
+			if err != nil {
+				return response{}, err
+			}
+			for _, it := range added {
+				c := cardOf(it.FeedItem, peer)
+				c.Collection.ID, c.Collection.Title = it.CollectionID, it.CollectionTitle
+				hv.FromCollections = append(hv.FromCollections, c)
+			}
+		}
 		res.data = hv
 		return res, nil
 	}

@@ -280,8 +280,24 @@ func TestCollections(t *testing.T) {
 	mustContain(t, "the owner's collection", body, "<h1>Fractions unit</h1>", `<a href="/r/`+v.ID+`">Fractions</a>`, `action="/c/`+id+`/remove"`,
 		`action="/c/`+id+`/edit"`, `href="/c/`+id+`/delete"`, "1 resource")
 	_, body = bob.get("/c/" + id)
-	mustContain(t, "another's view", body, "Follow its curator")
+	mustContain(t, "another's view", body, "Follow this collection", `name="actor" value="`+id+`"`)
 	mustNotContain(t, "another's view", body, `/remove"`, `/edit"`)
+	// Bob follows it: the page offers to unfollow, and his home page
+	// lists what it holds; ada's home does not.
+	if res, _ := bob.post("/follow", url.Values{"actor": {id}, "collection": {"1"}, "next": {"/c/" + id}}); res.StatusCode != 303 {
+		t.Fatalf("follow the collection: %d", res.StatusCode)
+	}
+	_, body = bob.get("/c/" + id)
+	mustContain(t, "the followed collection", body, "You follow this collection", `action="/unfollow"`)
+	_, body = bob.get("/")
+	mustContain(t, "bob's home", body, "From the collections you follow", `<a href="/c/`+id+`">Fractions unit</a>`)
+	_, body = ada.get("/")
+	mustNotContain(t, "ada's home", body, "From the collections you follow")
+	if res, _ := bob.post("/unfollow", url.Values{"actor": {id}, "collection": {"1"}, "next": {"/c/" + id}}); res.StatusCode != 303 {
+		t.Fatalf("unfollow the collection: %d", res.StatusCode)
+	}
+	_, body = bob.get("/")
+	mustNotContain(t, "bob's home after the unfollow", body, "From the collections you follow")
 	for _, path := range []string{"/c/" + id + "/edit", "/c/" + id + "/remove", "/c/" + id + "/delete"} {
 		if res, _ := bob.post(path, url.Values{"title": {"Mine now"}, "resource": {v.ID}}); res.StatusCode != 403 {
 			t.Errorf("POST %s by another: %d", path, res.StatusCode)
@@ -299,7 +315,7 @@ func TestCollections(t *testing.T) {
 	if res, _ := ada.post("/c/"+id+"/delete", url.Values{}); res.StatusCode != 303 {
 		t.Fatalf("delete: %d", res.StatusCode)
 	}
-	want := []string{"add " + id + " ada " + v.ID, "rename " + id + " ada Fractions, unit 1", "remove " + id + " ada " + v.ID, "delete collection ada " + id}
+	want := []string{"add " + id + " ada " + v.ID, "follow bob " + id, "unfollow bob " + id, "rename " + id + " ada Fractions, unit 1", "remove " + id + " ada " + v.ID, "delete collection ada " + id}
 	if got := n.Calls(); strings.Join(got, ";") != strings.Join(want, ";") {
 		t.Fatalf("calls %v", got)
 	}

@@ -206,7 +206,11 @@ func (a *App) follow(undo bool) handler {
 		if err != nil {
 			return response{}, err
 		}
-		v.flash(followNotice(undo, f.Get("group") == "1"), r)
+		notice := followNotice(undo, f.Get("group") == "1")
+		if f.Get("collection") == "1" {
+			notice = map[bool]string{false: "notice.collection_followed", true: "notice.collection_unfollowed"}[undo]
+		}
+		v.flash(notice, r)
 		return response{redirect: localPath(f.Get("next"))}, nil
 	}
 }

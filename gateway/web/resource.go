@@ -82,7 +82,7 @@ func (a *App) resource(r *http.Request, v *visitor) (response, error) {
 		return response{}, err
 	}
 	res, err := a.resourcePage(r, v, id, newForm(nil))
-	if a.fetchMissing(r, err, func(ctx context.Context, f Fetcher) error { return f.FetchResource(ctx, id) }) {
+	if a.fetchMissing(r, err, func(ctx context.Context, f Fetcher) error { return f.FetchObject(ctx, id) }) {
 		return a.resourcePage(r, v, id, newForm(nil))
 	}
 	return res, err

@@ -20,13 +20,20 @@ import (
 // it to a collection, comment on it, and the count of peers holding its
 // file that the page asks for once shown.
 
-// like likes a resource as the signed-in person.
-func (a *App) like(r *http.Request, v *visitor) (response, error) {
+// actOn is who acts on the resource of the path, and its ID: a
+// signed-in person who may publish.
+func actOn(r *http.Request, v *visitor) (api.Account, string, error) {
 	acc, err := v.require(api.ActionPublish)
 	if err != nil {
-		return response{}, err
+		return api.Account{}, "", err
 	}
 	id, err := parseID(v, r.PathValue("id"))
+	return acc, id, err
+}
+
+// like likes a resource as the signed-in person.
+func (a *App) like(r *http.Request, v *visitor) (response, error) {
+	acc, id, err := actOn(r, v)
 	if err != nil {
 		return response{}, err
 	}
@@ -39,11 +46,7 @@ func (a *App) like(r *http.Request, v *visitor) (response, error) {
 
 // collect adds a resource to one of the signed-in person's collections.
 func (a *App) collect(r *http.Request, v *visitor) (response, error) {
-	acc, err := v.require(api.ActionPublish)
-	if err != nil {
-		return response{}, err
-	}
-	id, err := parseID(v, r.PathValue("id"))
+	acc, id, err := actOn(r, v)
 	if err != nil {
 		return response{}, err
 	}
@@ -80,11 +83,7 @@ func hasCollection(cs []api.Collection, id string) bool {
 // comment posts a comment on a resource; a bad one shows the page again
 // with the message next to the field.
 func (a *App) comment(r *http.Request, v *visitor) (response, error) {
-	acc, err := v.require(api.ActionPublish)
-	if err != nil {
-		return response{}, err
-	}
-	id, err := parseID(v, r.PathValue("id"))
+	acc, id, err := actOn(r, v)
 	if err != nil {
 		return response{}, err
 	}

@@ -296,34 +296,32 @@ func (a *App) facetLabel(v *visitor, facet, term string) string {
 	return a.i18n.name(v.lang, facet, term)
 }
 
+// facetLegends are the message keys of the facets' legends; the
+// licence's is the default.
+var facetLegends = map[string]string{
+	"kind": "search.facet.kind", "language": "search.facet.language", "subject": "search.facet.subject",
+	"level": "search.facet.level", "type": "search.facet.type", "license": "search.facet.license",
+}
+
 // facetName is a facet's legend.
 func (a *App) facetName(v *visitor, facet string) string {
-	switch facet {
-	case "kind":
-		return v.t("search.facet.kind")
-	case "language":
-		return v.t("search.facet.language")
-	case "subject":
-		return v.t("search.facet.subject")
-	case "level":
-		return v.t("search.facet.level")
-	case "type":
-		return v.t("search.facet.type")
+	if key, ok := facetLegends[facet]; ok {
+		return v.t(key)
 	}
 	return v.t("search.facet.license")
 }
 
+// kindNames are the message keys of the kinds of thing found; "" is
+// every kind.
+var kindNames = map[string]string{
+	"resource": "search.kind.resource", "collection": "search.kind.collection",
+	"community": "search.kind.community", "person": "search.kind.person",
+}
+
 // kindName names a kind of thing found.
 func kindName(v *visitor, kind string) string {
-	switch kind {
-	case "resource":
-		return v.t("search.kind.resource")
-	case "collection":
-		return v.t("search.kind.collection")
-	case "community":
-		return v.t("search.kind.community")
-	case "person":
-		return v.t("search.kind.person")
+	if key, ok := kindNames[kind]; ok {
+		return v.t(key)
 	}
 	return v.t("search.kind.all")
 }

@@ -128,6 +128,9 @@ type People interface {
 	UpdateActor(ctx context.Context, req api.ActorUpdate) (api.Actor, error)
 	Follow(ctx context.Context, req api.FollowRequest) (api.Actor, error)
 	Unfollow(ctx context.Context, req api.FollowRequest) error
+	// Follows reports whether the local actor as follows target: an
+	// actor's DID or a collection's ID.
+	Follows(ctx context.Context, as, target string) (bool, error)
 }
 
 // Collections are curated lists of resources.
@@ -139,6 +142,9 @@ type Collections interface {
 	RemoveFromCollection(ctx context.Context, id string, req api.CollectionItemRequest) (api.CollectionResult, error)
 	Collections(ctx context.Context, owner string) ([]api.Collection, error)
 	ShowCollection(ctx context.Context, id string) (api.CollectionView, error)
+	// CollectionFeed lists what the collections a local actor follows
+	// added, newest first.
+	CollectionFeed(ctx context.Context, as string, limit int) ([]api.CollectionAddition, error)
 }
 
 // Searcher answers searches from the local index and the HQs.
@@ -162,9 +168,9 @@ type Drafts interface {
 // Fetcher brings into the node what a search found elsewhere: a
 // resource or an actor whose log the node does not hold.
 type Fetcher interface {
-	// FetchResource fetches a resource by ID from the node's neighbours,
+	// FetchObject fetches a resource by ID from the node's neighbours,
 	// with its author's log.
-	FetchResource(ctx context.Context, id string) error
+	FetchObject(ctx context.Context, id string) error
 	// Fetch fetches an actor's log by handle (name@peerID) and returns
 	// its DID.
 	Fetch(ctx context.Context, ref string) (string, error)

@@ -304,6 +304,8 @@ func (n *acctNode) Unfollow(context.Context, api.FollowRequest) error {
 	return api.Errorf(api.KindUnavailable, "not in this fake")
 }
 
+func (n *acctNode) Follows(context.Context, string, string) (bool, error) { return false, nil }
+
 // Files.
 
 func (n *acctNode) Add(_ context.Context, _ string, f files.Node, _ api.AddOptions, _ func(int64)) (cid.Cid, error) {

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Kind classifies an error for the surfaces that report it: the gateway
@@ -20,6 +21,28 @@ const (
 	KindUnavailable  Kind = "unavailable"
 	KindRateLimited  Kind = "rate_limited"
 )
+
+// HTTPStatus is the HTTP status of an error of kind k, for the JSON API
+// and the web app alike; 500 for KindInternal and unknown kinds.
+func (k Kind) HTTPStatus() int {
+	switch k {
+	case KindInvalid:
+		return http.StatusBadRequest
+	case KindNotFound:
+		return http.StatusNotFound
+	case KindConflict:
+		return http.StatusConflict
+	case KindUnauthorized:
+		return http.StatusUnauthorized
+	case KindForbidden:
+		return http.StatusForbidden
+	case KindRateLimited:
+		return http.StatusTooManyRequests
+	case KindUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
 
 // Error is an error with a kind, a message safe to show to whoever made
 // the request (Msg), and an internal cause for the logs (Err), as wtf's

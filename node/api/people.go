@@ -90,3 +90,12 @@ type Providers struct {
 	// have it and DHT provider records), up to the limit asked.
 	Peers int `json:"peers"`
 }
+
+// CollectionAddition is a resource that a followed collection added: the
+// resource's latest version, and the collection.
+type CollectionAddition struct {
+	FeedItem
+	CollectionID    string    `json:"collection_id"`
+	CollectionTitle string    `json:"collection_title"`
+	Added           time.Time `json:"added"`
+}

@@ -479,7 +479,7 @@ func TestJoinIsDeliveredToTheCommunitysNodeOnly(t *testing.T) {
 // A node that follows nobody fetches a resource it found through search
 // by its ID: the first version over bitswap, then the author's log, so
 // the page shows the latest version. A bad ID is refused without a fetch.
-func TestFetchResourceBringsTheLatestVersion(t *testing.T) {
+func TestFetchObjectBringsTheLatestVersion(t *testing.T) {
 	origin := mustNode(t)
 	nodetest.MustPerson(t, origin, "alice")
 	pub := nodetest.MustPublish(t, origin, "alice", "Tides, first draft")
@@ -494,7 +494,7 @@ func TestFetchResourceBringsTheLatestVersion(t *testing.T) {
 	if _, err := b.Social().ShowResource(ctx, pub.ID); api.KindOf(err) != api.KindNotFound {
 		t.Fatalf("before the fetch: %v, want not found", err)
 	}
-	if err := b.Sync().FetchResource(ctx, pub.ID); err != nil {
+	if err := b.Sync().FetchObject(ctx, pub.ID); err != nil {
 		t.Fatal(err)
 	}
 	rv, err := b.Social().ShowResource(ctx, pub.ID)
@@ -505,8 +505,8 @@ func TestFetchResourceBringsTheLatestVersion(t *testing.T) {
 		t.Fatalf("after the fetch: title %q with %d versions, want Tides with 2", rv.Latest.Title, len(rv.Versions))
 	}
 	for _, bad := range []string{"", "nonsense", pub.FileCID} {
-		if err := b.Sync().FetchResource(ctx, bad); api.KindOf(err) != api.KindInvalid {
-			t.Errorf("FetchResource(%q) = %v, want invalid", bad, err)
+		if err := b.Sync().FetchObject(ctx, bad); api.KindOf(err) != api.KindInvalid {
+			t.Errorf("FetchObject(%q) = %v, want invalid", bad, err)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/lyceum-oer/lyceum/activity"
 	"github.com/lyceum-oer/lyceum/node/actorlog"
@@ -21,6 +22,9 @@ func (s *Service) Follow(ctx context.Context, req api.FollowRequest) (api.Actor,
 	did, err := s.actingAs(ctx, req.As)
 	if err != nil {
 		return api.Actor{}, err
+	}
+	if c, ok := s.knownCollection(ctx, req.Actor); ok {
+		return s.followCollection(ctx, did, c)
 	}
 	target, err := s.Resolve(ctx, req.Actor)
 	if err != nil || !s.hasLog(ctx, target) {
@@ -64,9 +68,13 @@ func (s *Service) Unfollow(ctx context.Context, req api.FollowRequest) error {
 	if err != nil {
 		return err
 	}
-	target, err := s.Resolve(ctx, req.Actor)
-	if err != nil {
+	var target, topic string // what is unfollowed, and whose topics it came through
+	if c, ok := s.knownCollection(ctx, req.Actor); ok {
+		target, topic = c.ID, c.Owner
+	} else if target, err = s.Resolve(ctx, req.Actor); err != nil {
 		return err
+	} else {
+		topic = target
 	}
 	followCID, err := s.views.FollowCID(ctx, did, target)
 	if err != nil {
@@ -83,10 +91,48 @@ func (s *Service) Unfollow(ctx context.Context, req api.FollowRequest) error {
 	if len(to) > 1 {
 		s.net.Join(ctx, target, e.CID.String())
 	}
-	if !s.views.FollowedByLocal(ctx, target) {
-		s.net.Unsubscribe(target)
+	if !s.views.FollowedByLocal(ctx, topic) {
+		s.net.Unsubscribe(topic)
 	}
 	return nil
+}
+
+// knownCollection is the collection ref names, when ref is the ID of a
+// live collection the node knows.
+func (s *Service) knownCollection(ctx context.Context, ref string) (api.Collection, bool) {
+	if strings.Contains(ref, ":") || strings.Contains(ref, "@") {
+		return api.Collection{}, false // a DID or a handle
+	}
+	c, err := s.collection(ctx, ref)
+	return c, err == nil && !c.Deleted
+}
+
+// followCollection makes a local actor follow a collection: a Follow of
+// the collection's ID, public. The node then keeps its owner's log whole
+// (Views.FollowedByLocal) and listens on the owner's topics, so that
+// what the owner adds reaches the follower's collection feed. It returns
+// the owner.
+func (s *Service) followCollection(ctx context.Context, did string, c api.Collection) (api.Actor, error) {
+	if c.Owner == did {
+		return api.Actor{}, api.Invalidf("an actor cannot follow its own collection")
+	}
+	if _, err := s.log.Append(ctx, did, &activity.Activity{Type: activity.TypeFollow, To: []string{activity.PublicAudience},
+		Object: activity.Object{Ref: c.ID}}); err != nil {
+		return api.Actor{}, err
+	}
+	s.net.Subscribe(c.Owner)
+	return s.Actor(ctx, c.Owner)
+}
+
+// Follows reports whether the local actor as follows target: an actor's
+// DID or a collection's ID.
+func (s *Service) Follows(ctx context.Context, as, target string) (bool, error) {
+	did, err := s.actingAs(ctx, as)
+	if err != nil {
+		return false, err
+	}
+	c, err := s.views.FollowCID(ctx, did, target)
+	return c != "", err
 }
 
 // Announcer has the communities of this node announce posts.
@@ -133,9 +179,15 @@ func (v *Views) FollowCID(ctx context.Context, follower, followee string) (strin
 // FollowedByLocal reports whether an actor of this node follows did: the
 // node then keeps did's log whole.
 func (v *Views) FollowedByLocal(ctx context.Context, did string) bool {
-	k, _ := v.db.Count(ctx, `SELECT count(*) FROM follows f JOIN local_actors l ON l.did = f.follower WHERE f.followee = ?`, did)
+	k, _ := v.db.Count(ctx, `SELECT count(*) FROM follows f JOIN local_actors l ON l.did = f.follower
+		WHERE f.followee = ?1 OR f.followee IN (SELECT id FROM collections WHERE owner = ?1)`, did)
 	return k > 0
 }
+
+// followedSQL selects the DIDs the node's actors follow: the actors they
+// follow, and the owners of the collections they follow.
+const followedSQL = `SELECT f.followee AS did FROM follows f JOIN local_actors l ON l.did = f.follower
+	UNION SELECT c.owner FROM follows f JOIN local_actors l ON l.did = f.follower JOIN collections c ON c.id = f.followee`
 
 // Followee is an actor the node's actors follow, with its origin node's
 // peer ID when known.
@@ -144,10 +196,11 @@ type Followee struct {
 	Node string
 }
 
-// Followees lists the actors the node's actors follow.
+// Followees lists the actors the node's actors follow, and the owners of
+// the collections they follow.
 func (v *Views) Followees(ctx context.Context) ([]Followee, error) {
-	rows, err := v.db.Query(ctx, `SELECT DISTINCT f.followee, coalesce(a.node, '') FROM follows f
-		JOIN local_actors l ON l.did = f.follower LEFT JOIN actors a ON a.did = f.followee`)
+	rows, err := v.db.Query(ctx, `SELECT d.did, coalesce(a.node, '') FROM (`+followedSQL+`) d
+		LEFT JOIN actors a ON a.did = d.did WHERE d.did LIKE 'did:%'`)
 	if err != nil {
 		return nil, fmt.Errorf("followees: %w", err)
 	}
@@ -164,9 +217,10 @@ func (v *Views) Followees(ctx context.Context) ([]Followee, error) {
 }
 
 // Subscriptions lists the actors whose topics the node listens on: what
-// its actors follow and its own communities.
+// its actors follow (the owners of the collections they follow) and its
+// own communities.
 func (v *Views) Subscriptions(ctx context.Context) ([]string, error) {
-	return v.db.Strings(ctx, `SELECT f.followee FROM follows f JOIN local_actors l ON l.did = f.follower
+	return v.db.Strings(ctx, `SELECT did FROM (`+followedSQL+`) WHERE did LIKE 'did:%'
 		UNION SELECT did FROM local_actors WHERE type = 'Group'`)
 }
 

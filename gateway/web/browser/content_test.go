@@ -297,3 +297,44 @@ func (b *tab) waitFor(what string, d time.Duration, cond func() bool, again func
 
 var _ = api.KindOf
 var _ = context.Background
+
+// A reader follows a collection a teacher curates; what the teacher adds
+// to it afterwards shows on the reader's home page, under the
+// collection's name.
+func TestFollowACollection(t *testing.T) {
+	school, _ := sites(t)
+	ctx := context.Background()
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			reader := "cleo." + vp.name
+			school.mustAccount(t, reader, "Cléo Curieuse")
+			col, err := school.Node().Social().CreateCollection(ctx, api.CollectionRequest{As: school.admin, Title: "Geometry starters " + vp.name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := newTab(t, school.url, vp)
+			b.signIn(reader, memberPassword)
+			b.open("/c/" + col.ID)
+			b.checkPage()
+			b.submit(`form[action="/follow"] button[type=submit]`)
+			b.wantText("You follow this collection")
+			b.open("/c/" + col.ID)
+			b.waitVisible(`form[action="/unfollow"] button[type=submit]`)
+			b.checkPage()
+
+			title := "Angles in triangles " + vp.name
+			id := school.mustPublish(t, school.admin, title)
+			if _, err := school.Node().Social().AddToCollection(ctx, col.ID, api.CollectionItemRequest{As: school.admin, Resource: id}); err != nil {
+				t.Fatal(err)
+			}
+			b.open("/")
+			b.checkPage()
+			got := b.text(`section[aria-labelledby="collections-h"]`)
+			for _, want := range []string{"From the collections you follow", title, "Geometry starters " + vp.name} {
+				if !contains(got, want) {
+					b.fatalf("the home page's collections section %q lacks %q", got, want)
+				}
+			}
+		})
+	}
+}
