@@ -23,6 +23,12 @@ func (s *Server) nodeRoutes() {
 	if s.svc.Stat != nil {
 		s.handle(http.MethodGet, "/api/v1/stat", s.apiStat)
 	}
+	if s.svc.Backup != nil {
+		s.handle(http.MethodPost, "/api/v1/backup", s.apiBackup)
+	}
+	if s.svc.Doctor != nil {
+		s.handle(http.MethodGet, "/api/v1/doctor", s.apiDoctor)
+	}
 }
 
 // contentRoutes are the calls of the content store: add, cat, pins, gc,

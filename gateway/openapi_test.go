@@ -337,7 +337,7 @@ func TestSchemasMatchTheGoTypes(t *testing.T) {
 	doc := loadOpenAPI(t, gateway.OpenAPI())
 	types := map[string]any{
 		"Identity": api.Identity{}, "Peer": api.Peer{}, "ConnectRequest": api.ConnectRequest{}, "ConnectResponse": api.ConnectResponse{},
-		"Added": api.Added{}, "Size": api.Size{}, "Pins": api.Pins{}, "GCResult": api.GCResult{}, "CARImport": api.CARImport{}, "Stat": api.Stat{},
+		"Added": api.Added{}, "Size": api.Size{}, "Pins": api.Pins{}, "GCResult": api.GCResult{}, "DoctorReport": api.DoctorReport{}, "DoctorCheck": api.DoctorCheck{}, "CARImport": api.CARImport{}, "Stat": api.Stat{},
 		"Actor": api.Actor{}, "CreateActorRequest": api.CreateActorRequest{}, "PublishRequest": api.PublishRequest{}, "Published": api.Published{},
 		"File": api.File{}, "Creator": api.Creator{}, "Resource": api.Resource{}, "FeedItem": api.FeedItem{}, "ResourceView": api.ResourceView{},
 		"FollowRequest": api.FollowRequest{}, "Unfollowed": gateway.Unfollowed{}, "LikeRequest": api.LikeRequest{}, "LikeResponse": api.LikeResponse{},

@@ -72,6 +72,8 @@ var permissions = map[string]Rule{
 	"POST /api/v1/pins/{cid}":   configure,
 	"DELETE /api/v1/pins/{cid}": configure,
 	"POST /api/v1/gc":           configure,
+	"POST /api/v1/backup":       configure,
+	"GET /api/v1/doctor":        configure,
 
 	// People and resources. An account makes communities (Group); a
 	// person without an account needs configure (apiCreateActor).

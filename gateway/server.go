@@ -116,7 +116,9 @@ func New(cfg Config, svc Services) (*Server, error) {
 	if s.panics, err = newPanicCounter(cfg.Metrics); err != nil {
 		return nil, fmt.Errorf("gateway: metrics: %w", err)
 	}
-	s.handler = s.guard(s.mux)
+	if s.handler, err = countRequests(cfg.Metrics, s.guard(s.mux)); err != nil { // metrics.go
+		return nil, fmt.Errorf("gateway: metrics: %w", err)
+	}
 	if cfg.Web != nil {
 		cfg.Web.Register(s.mux)
 	} else {

@@ -277,6 +277,8 @@ type Services struct {
 	Collector   Collector
 	CARs        CARs
 	Stat        Statter
+	Backup      Backuper
+	Doctor      Doctor
 	Actors      Actors
 	Publisher   Publisher
 	Resources   ResourceReader

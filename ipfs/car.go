@@ -157,7 +157,7 @@ func (c *Content) importCAR(ctx context.Context, r io.Reader, o CARImportOptions
 		// Only now, with the pin lock released: rollback takes the GC lock,
 		// which a pin lock holder would wait for forever.
 		imp.rollback()
-		return nil, 0, fmt.Errorf("import CAR: %w", err)
+		return nil, 0, err // the caller says what failed: "import CAR"
 	}
 	if !o.NoPin {
 		for _, root := range roots {

@@ -396,6 +396,11 @@ func DefaultConfig(profile string) (Config, error) {
 // Validate checks every field and names the first one that is wrong.
 func (c Config) Validate() error {
 	var errs []error
+	switch c.Profile {
+	case "", ProfileDesktop, ProfileServer, ProfileHQ, ProfileTest:
+	default:
+		errs = append(errs, fmt.Errorf("profile: %q is not one of %s", c.Profile, strings.Join(Profiles, ", ")))
+	}
 	for i, a := range c.Swarm.Listen {
 		if _, err := ma.NewMultiaddr(a); err != nil {
 			errs = append(errs, fmt.Errorf("swarm.listen[%d]: %q is not a multiaddr: %v", i, a, err))
@@ -506,7 +511,7 @@ func ParseConfig(r io.Reader) (Config, error) {
 	if err := dec.Decode(&c); err != nil {
 		var strict *toml.StrictMissingError
 		if errors.As(err, &strict) {
-			return Config{}, api.Invalidf("config: %s", strings.TrimSpace(strict.String()))
+			return Config{}, unknownKeys(strict)
 		}
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
@@ -525,6 +530,17 @@ func ParseConfig(r io.Reader) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// unknownKeys says which keys of the file are not Config's, where, and
+// which known key each was perhaps meant to be.
+func unknownKeys(strict *toml.StrictMissingError) error {
+	msgs := make([]string, 0, len(strict.Errors))
+	for _, de := range strict.Errors {
+		row, col := de.Position()
+		msgs = append(msgs, fmt.Sprintf("line %d column %d: %s", row, col, unknownKey(strings.Join(de.Key(), ".")).Error()))
+	}
+	return api.Invalidf("config: %s", strings.Join(msgs, "; "))
 }
 
 // keyAtLine names the key set on line row (1-based) of a TOML file, with
@@ -575,8 +591,9 @@ const configTemplate = `# Lyceum node configuration.
 # Every key is optional: a key left out takes the default of the profile.
 # Unknown keys are an error, so that a typo never goes unnoticed.
 
-# The profile this repo was created with: desktop, server or test.
-# It chooses the defaults of every key below.
+# The profile this repo was created with: desktop, server, hq or test.
+# It chooses the defaults of every key below; change it with
+# ` + "`lyceum config profile apply NAME`" + `, which also sets the profile's keys.
 profile = {{q .Profile}}
 
 [swarm]

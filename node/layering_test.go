@@ -120,8 +120,11 @@ func TestRoomsImportOnlyTheRoomsBelowThem(t *testing.T) {
 		"node/logsync":   append([]string{"activity", "p2p", "node/actorlog", "node/social"}, leaves...),
 		"node/search":    append([]string{"activity", "p2p", "index", "node/actorlog"}, leaves...),
 		"node/accounts":  {"node/api", "node/sqlitedb", "node/ratelimit"},
+		"node/backup":    {"ipfs", "node/sqlitedb"},
+		"node/doctor":    {"activity", "node/api"},
 	}
-	rooms := []string{"node/actorlog", "node/social", "node/content", "node/swarm", "node/logsync", "node/search", "node/accounts"}
+	rooms := []string{"node/actorlog", "node/social", "node/content", "node/swarm", "node/logsync", "node/search", "node/accounts",
+		"node/backup", "node/doctor"}
 	for _, p := range listPackages(t) {
 		from := strings.TrimPrefix(p.ImportPath, module)
 		for _, imp := range p.Imports {

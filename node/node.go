@@ -129,6 +129,12 @@ func New(repo *Repo, opts ...Option) (_ *Node, err error) {
 	if err := n.startRooms(ctx, o); err != nil {
 		return nil, err
 	}
+	if err := n.registerMetrics(); err != nil { // metrics.go
+		return nil, err
+	}
+	if err := n.rememberPeers(ctx, o); err != nil {
+		return nil, err
+	}
 	return n, nil
 }
 

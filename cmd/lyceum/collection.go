@@ -143,6 +143,7 @@ func (a *app) collectionLsCommand() *cobra.Command {
 				if a.jsonOut {
 					return a.printJSON(cs)
 				}
+				a.none(len(cs), "no collections yet: make one with `lyceum collection create TITLE`")
 				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 				for _, c := range cs {
 					fmt.Fprintf(tw, "%s\t%s\t%d items\t%s\n", c.ID, c.Title, c.Items, c.OwnerHandle)

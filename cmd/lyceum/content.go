@@ -15,7 +15,6 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/spf13/cobra"
 
-	"github.com/lyceum-oer/lyceum/node"
 	"github.com/lyceum-oer/lyceum/node/api"
 )
 
@@ -92,6 +91,7 @@ func (a *app) peersCommand() *cobra.Command {
 				if a.jsonOut {
 					return a.printJSON(peers)
 				}
+				a.none(len(peers), "no peers connected")
 				for _, p := range peers {
 					fmt.Fprintf(a.stdout, "%s/p2p/%s\n", p.Addr, p.ID)
 				}
@@ -278,6 +278,7 @@ func (a *app) pinCommand() *cobra.Command {
 					}
 					return a.printJSON(map[string]any{"pins": out})
 				}
+				a.none(len(pins), "no pins: `lyceum add FILE` pins what it adds")
 				for _, p := range pins {
 					fmt.Fprintln(a.stdout, p)
 				}
@@ -427,15 +428,11 @@ func (a *app) statCommand() *cobra.Command {
 	return cmd
 }
 
-func (a *app) versionCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			fmt.Fprintf(a.stdout, "lyceum %s\n", node.Version)
-			return nil
-		},
+// none says on stderr that a list is empty, so that an empty answer is
+// not mistaken for a failure; stdout stays empty for scripts.
+func (a *app) none(n int, msg string) {
+	if n == 0 {
+		fmt.Fprintln(a.stderr, msg)
 	}
 }
 

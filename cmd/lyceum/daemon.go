@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lyceum-oer/lyceum/node"
+	"github.com/lyceum-oer/lyceum/node/api"
 	nodedaemon "github.com/lyceum-oer/lyceum/node/daemon"
 )
 
@@ -26,8 +27,10 @@ identity, a config.toml in which every key is explained, an API token and an
 empty content store.
 
 Profiles: desktop (a laptop behind NAT; the default), server (an always-on,
-reachable node: DHT server, more connections), test (loopback only, random
-ports, no bootstrap peers: for tests and development).`,
+reachable node: DHT server, more connections), hq (a server that indexes
+the whole network and answers other nodes' searches: relay service, even
+more connections), test (loopback only, random ports, no bootstrap peers:
+for tests and development).`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := node.InitRepo(a.repoPath, profile); err != nil {
@@ -53,6 +56,7 @@ ports, no bootstrap peers: for tests and development).`,
 // daemonFlags are the command-line overrides of config.toml.
 type daemonFlags struct {
 	profile   string
+	profileOn bool // --profile was given
 	swarm     []string
 	http      string
 	bootstrap string
@@ -70,11 +74,13 @@ the other commands use, and /metrics; its address is written to
 $LYCEUM_PATH/api while the daemon runs.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.profileOn = cmd.Flags().Changed("profile")
 			return a.runDaemon(cmd.Context(), f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.profile, "profile", node.ProfileDesktop, "profile of the repo created on first run: "+strings.Join(node.Profiles, ", "))
+	fl.StringVar(&f.profile, "profile", node.ProfileDesktop, "profile of the repo created on first run: "+strings.Join(node.Profiles, ", ")+
+		" (to change an existing repo's: lyceum config profile apply NAME)")
 	fl.StringArrayVar(&f.swarm, "swarm", nil, "swarm listen multiaddr (repeatable; replaces swarm.listen)")
 	fl.StringVar(&f.http, "http", "", "HTTP server HOST:PORT (replaces http.listen)")
 	fl.StringVar(&f.bootstrap, "bootstrap", "", "bootstrap peers: none, or comma-separated multiaddrs (replaces swarm.bootstrap)")
@@ -103,6 +109,9 @@ func (f daemonFlags) apply(c node.Config) (node.Config, error) {
 }
 
 func (a *app) runDaemon(ctx context.Context, f daemonFlags) error {
+	if _, err := node.DefaultConfig(f.profile); err != nil {
+		return err
+	}
 	if !node.IsInitialized(a.repoPath) {
 		if err := node.InitRepo(a.repoPath, f.profile); err != nil {
 			return err
@@ -112,6 +121,14 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags) error {
 	repo, err := node.OpenRepo(a.repoPath)
 	if err != nil {
 		return err
+	}
+	// --profile chooses the defaults of a new repo; an existing repo's
+	// profile is in its config.toml, and running with another one must
+	// not look as if it had worked.
+	if have := repo.Config().Profile; f.profileOn && f.profile != have {
+		repo.Close()
+		return api.Invalidf("the repo at %s has the %s profile; --profile only chooses the profile of a new repo: run `lyceum config profile apply %s` to change it, then start the daemon again",
+			a.repoPath, have, f.profile)
 	}
 	cfg, err := f.apply(repo.Config())
 	if err != nil {

@@ -36,7 +36,7 @@ follower (lock, requests, approve, reject, unlock).`,
 		fediverseRead(a, "requests ACTOR", "List the follow requests waiting for a locked local actor", exactArgs(1, "a local actor"),
 			func(args []string) string { return base + "requests/" + url.PathEscape(args[0]) },
 			func(rs []fediverse.FollowRequest) error {
-				return printTable(a.stdout, rs, func(r fediverse.FollowRequest) []string { return []string{r.ID, r.Software, r.Since} })
+				return printTable(a, rs, func(r fediverse.FollowRequest) []string { return []string{r.ID, r.Software, r.Since} })
 			}),
 		a.fediversePolicy("approve ACTOR REMOTE_ACTOR_URL", "Approve a follow request of a locked local actor (sends Accept)", "approve", 2),
 		a.fediversePolicy("reject ACTOR REMOTE_ACTOR_URL", "Reject a follow request of a locked local actor (sends Reject)", "reject", 2),
@@ -45,13 +45,14 @@ follower (lock, requests, approve, reject, unlock).`,
 		fediverseRead(a, "followers ACTOR", "List a local actor's followers on the fediverse", exactArgs(1, "a local actor"),
 			func(args []string) string { return base + "followers/" + url.PathEscape(args[0]) },
 			func(fs []fediverse.RemoteActor) error {
-				return printTable(a.stdout, fs, func(f fediverse.RemoteActor) []string {
+				return printTable(a, fs, func(f fediverse.RemoteActor) []string {
 					return []string{f.ID, f.Software, firstOf(f.SharedInbox, f.Inbox)}
 				})
 			}),
 		fediverseRead(a, "following ACTOR", "List the fediverse actors a local actor follows", exactArgs(1, "a local actor"),
 			func(args []string) string { return base + "following/" + url.PathEscape(args[0]) },
 			func(fs map[string]string) error {
+				a.none(len(fs), "none")
 				for id, st := range fs {
 					fmt.Fprintf(a.stdout, "%s\t%s\n", id, st)
 				}
@@ -64,7 +65,7 @@ follower (lock, requests, approve, reject, unlock).`,
 		fediverseRead(a, "flags", "Reports (Flag) received from the fediverse, for the moderators", exactArgs(0, "no arguments"),
 			func([]string) string { return base + "flags" },
 			func(fs []fediverse.Flag) error {
-				return printTable(a.stdout, fs, func(f fediverse.Flag) []string {
+				return printTable(a, fs, func(f fediverse.Flag) []string {
 					return []string{f.At.Format(time.DateTime), f.Actor, strings.Join(f.Objects, " "), f.Content}
 				})
 			}),
@@ -96,9 +97,11 @@ func fediverseRead[T any](a *app, use, short string, nargs cobra.PositionalArgs,
 	return cmd
 }
 
-// printTable prints one tab-aligned line of cells per row.
-func printTable[T any](w io.Writer, rows []T, cells func(T) []string) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+// printTable prints one tab-aligned line of cells per row to a.stdout;
+// an empty list says "none" on a.stderr.
+func printTable[T any](a *app, rows []T, cells func(T) []string) error {
+	a.none(len(rows), "none")
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	for _, r := range rows {
 		fmt.Fprintln(tw, strings.Join(cells(r), "\t"))
 	}
@@ -163,7 +166,7 @@ func (a *app) fediversePost(cmd *cobra.Command, action string, req fediverse.Act
 }
 
 func (a *app) printInteractions(its []fediverse.Interaction) error {
-	return printTable(a.stdout, its, func(it fediverse.Interaction) []string {
+	return printTable(a, its, func(it fediverse.Interaction) []string {
 		return []string{it.Published.Format(time.DateTime), it.Kind, it.Actor, it.Content}
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -69,9 +70,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
+	if isUnknownCommand(err) {
+		fmt.Fprintf(stderr, "lyceum: %v\nRun 'lyceum --help' for the commands.\n", err)
+		return exitUsage
+	}
 	var ue usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "lyceum: %v\nRun 'lyceum %s --help' for usage.\n", ue.err, ue.cmd)
+		fmt.Fprintf(stderr, "lyceum: %v\nRun '%s --help' for usage.\n", ue.err, strings.TrimSpace("lyceum "+ue.cmd))
 		return exitUsage
 	}
 	if errors.Is(err, context.DeadlineExceeded) && api.KindOf(err) == api.KindInternal {
@@ -94,6 +99,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitDenied
 	}
 	return exitError
+}
+
+// isUnknownCommand reports whether err is cobra's refusal of a command
+// it does not know (it has no type of its own).
+func isUnknownCommand(err error) bool {
+	return strings.HasPrefix(err.Error(), "unknown command ")
 }
 
 // usageError marks errors in how the command was called.
@@ -138,8 +149,9 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 invalid input, 4 not found,
 	root.PersistentFlags().DurationVar(&a.timeout, "timeout", 0, "give up after this long, e.g. 30s (default: never)")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageError{cmd: cmd.Name(), err: err}
+		return usageError{cmd: strings.TrimSpace(strings.TrimPrefix(cmd.CommandPath(), root.Name())), err: err}
 	})
+	setVersion(root, currentVersion())
 	root.AddCommand(
 		a.initCommand(),
 		a.daemonCommand(),
@@ -166,11 +178,17 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 invalid input, 4 not found,
 		a.searchCommand(),
 		a.hqCommand(),
 		a.indexCommand(),
+		a.backupCommand(),
+		a.restoreCommand(),
+		a.doctorCommand(),
 	)
 	root.AddCommand(a.followCommands()...)
 	root.AddCommand(a.fediverseCommand())
 	root.AddCommand(a.collectionCommand())
 	root.AddCommand(a.userCommand(), a.registrationCommand(), a.inviteCommand())
+	root.AddCommand(a.configCommand())
+	root.AddCommand(a.vocabCommand())
+	checkVocabFlags(root, "search", "publish", "update")
 	return root
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lyceum-oer/lyceum/activity"
 	"github.com/lyceum-oer/lyceum/node/api"
 )
 
@@ -118,12 +119,12 @@ func (a *app) printSearch(res api.SearchResult) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			var parts []string
-			for _, fc := range res.Facets[k] {
-				parts = append(parts, fmt.Sprintf("%s (%d)", fc.Term, fc.Count))
+			if len(res.Facets[k]) == 0 {
+				continue
 			}
-			if len(parts) > 0 {
-				fmt.Fprintf(a.stdout, "%-9s %s\n", k+":", strings.Join(parts, ", "))
+			fmt.Fprintf(a.stdout, "%s (--%s):\n", k, k)
+			for _, fc := range res.Facets[k] {
+				fmt.Fprintf(a.stdout, "  %s  %d\n", facetLabel(k, fc.Term), fc.Count)
 			}
 		}
 	}
@@ -187,4 +188,30 @@ func (a *app) indexCommand() *cobra.Command {
 	}
 	ix.AddCommand(rebuild)
 	return ix
+}
+
+// facetLabel is a facet's value with its English name: "0541 —
+// Mathematics", "fr — French"; the code alone when it has none.
+func facetLabel(facet, term string) string {
+	switch facet {
+	case "license":
+		if l, ok := activity.LookupLicense(term); ok {
+			return codeName(term, l.Name)
+		}
+	case "language":
+		return languageName(term)
+	case "subject":
+		if s, ok := activity.LookupSubject(term); ok {
+			return codeName(term, s.Name)
+		}
+	case "level":
+		if l, ok := activity.LookupLevel(term); ok {
+			return codeName(term, l.Name)
+		}
+	case "type":
+		if t, ok := activity.LookupType(term); ok {
+			return codeName(term, t.Name)
+		}
+	}
+	return term
 }

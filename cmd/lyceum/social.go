@@ -71,6 +71,7 @@ func (a *app) actorCommand() *cobra.Command {
 				if a.jsonOut {
 					return a.printJSON(as)
 				}
+				a.none(len(as), "no actors: create one with `lyceum actor create NAME`")
 				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 				for _, x := range as {
 					fmt.Fprintf(tw, "%s\t%s\t%s\n", x.Username, x.Type, x.Name)
@@ -322,10 +323,21 @@ func (a *app) feedCommand() *cobra.Command {
 				if len(items) == 0 {
 					fmt.Fprintln(a.stderr, "nothing yet: follow someone with `lyceum follow name@node`")
 				}
+				names := map[string]string{} // DID → "Name (handle)", each looked up once
+				nameOf := func(did string) string {
+					if _, ok := names[did]; !ok {
+						names[did] = personName(cmd.Context(), b, did)
+					}
+					return names[did]
+				}
 				for _, it := range items {
-					fmt.Fprintf(a.stdout, "%s  %s  v%d  by %s", it.Published.Format("2006-01-02 15:04"), it.Title, it.Version, it.AuthorHandle)
+					fmt.Fprintf(a.stdout, "%s  %s", it.Published.Format("2006-01-02 15:04"), it.Title)
+					if it.Version > 1 {
+						fmt.Fprintf(a.stdout, "  (version %d)", it.Version)
+					}
+					fmt.Fprintf(a.stdout, "  by %s", nameOf(it.Author))
 					if it.Community != "" {
-						fmt.Fprintf(a.stdout, " in %s", firstOf(it.CommunityHandle, it.Community))
+						fmt.Fprintf(a.stdout, " in %s", nameOf(it.Community))
 					}
 					fmt.Fprintf(a.stdout, "\n    id %s  file %s\n", it.ResourceID, firstOf(it.FileCID, it.URL))
 				}
@@ -361,20 +373,7 @@ func (a *app) showCommand() *cobra.Command {
 				if a.jsonOut {
 					return a.printJSON(v)
 				}
-				fmt.Fprintf(a.stdout, "resource %s\nauthor   %s\n", v.ID, v.Author)
-				if v.Community != "" {
-					fmt.Fprintf(a.stdout, "community %s\n", v.Community)
-				}
-				if v.Deleted {
-					fmt.Fprintln(a.stdout, "deleted by its author")
-				}
-				fmt.Fprintf(a.stdout, "likes    %d\n", v.Likes)
-				for _, d := range v.DerivedFrom {
-					fmt.Fprintf(a.stdout, "derived from %s\n", d)
-				}
-				for _, it := range v.Versions {
-					fmt.Fprintf(a.stdout, "v%d  %s  %s  %s  %s  activity %s\n", it.Version, it.Published.Format("2006-01-02 15:04"), it.Title, it.License, firstOf(it.FileCID, it.URL), it.ActivityCID)
-				}
+				printResource(cmd.Context(), a.stdout, b, v)
 				return nil
 			})
 		},

@@ -120,6 +120,10 @@ func (a *app) userListCommand() *cobra.Command {
 				if a.jsonOut {
 					return a.printJSON(all)
 				}
+				if len(all) == 0 {
+					fmt.Fprintln(a.stderr, "no accounts match: `lyceum user add NAME` makes one")
+					return nil
+				}
 				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "USERNAME\tROLE\tSTATUS\tCREATED\tDISPLAY NAME")
 				for _, x := range all {
@@ -353,6 +357,10 @@ func (a *app) tokenListCommand() *cobra.Command {
 				if a.jsonOut {
 					return a.printJSON(orEmpty(ts))
 				}
+				if len(ts) == 0 {
+					fmt.Fprintln(a.stderr, "no tokens")
+					return nil
+				}
 				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tNAME\tSTARTS\tCREATED\tLAST USED")
 				for _, t := range ts {
@@ -482,6 +490,10 @@ func (a *app) inviteListCommand() *cobra.Command {
 				}
 				if a.jsonOut {
 					return a.printJSON(orEmpty(is))
+				}
+				if len(is) == 0 {
+					fmt.Fprintln(a.stderr, "no invitations: `lyceum invite` makes one")
+					return nil
 				}
 				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tROLE\tEXPIRES\tUSED BY\tNOTE")

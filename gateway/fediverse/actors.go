@@ -25,8 +25,16 @@ func (b *Bridge) serveAP(w http.ResponseWriter, r *http.Request) {
 	mux.HandleFunc("POST /ap/instance/inbox", b.serveInbox)
 	mux.HandleFunc("POST /ap/users/{name}/inbox", b.serveInbox)
 	mux.HandleFunc("GET /ap/instance", b.serveInstance)
-	mux.HandleFunc("GET /ap/instance/outbox", func(w http.ResponseWriter, r *http.Request) {
-		writeAP(w, http.StatusOK, obj{"@context": asContext, "id": b.instanceURL() + "/outbox", "type": "OrderedCollection", "totalItems": 0, "orderedItems": []any{}})
+	// The instance actor's collections are empty, but they exist: servers
+	// dereference them (GoToSocial fetched an absent featured URL, "" —
+	// "empty url host").
+	mux.HandleFunc("GET /ap/instance/{coll}", func(w http.ResponseWriter, r *http.Request) {
+		switch coll := r.PathValue("coll"); coll {
+		case "outbox", "followers", "following", "featured":
+			writeAP(w, http.StatusOK, obj{"@context": asContext, "id": b.instanceURL() + "/" + coll, "type": "OrderedCollection", "totalItems": 0, "orderedItems": []any{}})
+		default:
+			http.NotFound(w, r)
+		}
 	})
 	mux.HandleFunc("GET /ap/users/{name}", b.fetchable(b.serveActor))
 	mux.HandleFunc("GET /ap/users/{name}/{coll}", b.fetchable(b.serveCollection))

@@ -87,6 +87,21 @@ func TestDiscoveryAndActorsAsMastodonLooksThemUp(t *testing.T) {
 		if !strings.Contains(string(body), `"type":"Application"`) {
 			t.Fatalf("instance actor: %s", body)
 		}
+		// Every collection an actor names can be dereferenced: GoToSocial
+		// fetches featured of every actor it meets, the instance's too.
+		var inst map[string]any
+		if err := json.Unmarshal(body, &inst); err != nil {
+			t.Fatal(err)
+		}
+		for _, coll := range []string{"outbox", "followers", "following", "featured"} {
+			u, _ := inst[coll].(string)
+			if !strings.HasPrefix(u, s.url+"/") {
+				t.Fatalf("instance actor's %s: %q", coll, u)
+			}
+			if st, _, cbody := getDoc(t, s, u, apType); st != 200 || !strings.Contains(string(cbody), `"OrderedCollection"`) {
+				t.Fatalf("GET %s: %d %s", u, st, cbody)
+			}
+		}
 	})
 	t.Run("the icon is an identicon PNG", func(t *testing.T) {
 		st, h, body := getDoc(t, s, alice+"/avatar.png", "")

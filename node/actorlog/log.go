@@ -55,6 +55,7 @@ type Log struct {
 	heads    *logHeads
 	recent   *recentEntries
 	tails    *tails
+	counts   storeCounts // metrics.go
 
 	// appendMu orders appends of local actors (seq numbering); storeMu
 	// orders stores, so that a rebuild sees none under way.
@@ -180,7 +181,7 @@ func (l *Log) appendSigned(ctx context.Context, did string, key ed25519.PrivateK
 		a.To = []string{activity.PublicAudience}
 	}
 	if err := activity.Sign(a, key, now); err != nil {
-		return Entry{}, api.Invalidf("%v", err)
+		return Entry{}, invalidActivity(err)
 	}
 	c, data, err := activity.Block(a)
 	if err != nil {
@@ -251,6 +252,7 @@ func (l *Log) store(ctx context.Context, es []Entry, before func(*sqlitedb.Tx) e
 		return nil, err
 	}
 	if len(stored) > 0 {
+		l.counts.count(stored)
 		l.recent.put(stored)
 		l.tails.wake(stored[len(stored)-1].Cursor)
 		l.recent.dropThrough(l.tails.read()) // none to keep without tails

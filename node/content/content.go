@@ -21,8 +21,9 @@ type Service struct {
 	content *ipfs.Content
 	profile string // import.profile: the default UnixFS settings
 	online  bool
-	finder  Finder  // nil: no content routing
-	self    peer.ID // left out of the providers found
+	finder  Finder   // nil: no content routing
+	self    peer.ID  // left out of the providers found
+	gc      gcCounts // metrics.go
 }
 
 // Option configures New.
@@ -152,6 +153,7 @@ func (s *Service) Pins(ctx context.Context) ([]cid.Cid, error) {
 // GC removes every block no pin reaches and returns how many went.
 func (s *Service) GC(ctx context.Context) (int, error) {
 	removed, err := s.content.GC(ctx)
+	s.gc.ran(removed, err)
 	if err != nil {
 		return removed, s.kindOf("gc", err)
 	}

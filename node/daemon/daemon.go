@@ -170,7 +170,7 @@ func (d *Daemon) startHTTP(cfg node.Config) error {
 		return fmt.Errorf("build the web app: %w", err)
 	}
 	gwCfg.Web = app
-	if d.http, err = gateway.New(gwCfg, Services(d.node)); err != nil {
+	if d.http, err = gateway.New(gwCfg, d.services()); err != nil {
 		return err
 	}
 	scheme, serve := "http", func() error { return d.http.Serve(d.ln) }

@@ -10,7 +10,7 @@ import (
 func Services(n *node.Node) gateway.Services {
 	content, social, search, accounts := n.Content(), n.Social(), n.Search(), n.Accounts()
 	return gateway.Services{
-		Identity: n.Swarm(), Swarm: n.Swarm(), Stat: n,
+		Identity: n.Swarm(), Swarm: n.Swarm(), Stat: n, Backup: backuper{n}, Doctor: nodeDoctor{n},
 		Adder: content, Catter: content, Pinner: content, Collector: content, CARs: content,
 		Actors: social, Publisher: social, Resources: social, Follower: social, Liker: social, Feeds: social,
 		Curator: social, Collections: social, Views: social, Blocker: n.Blocklist(),

@@ -134,7 +134,9 @@ func (w *logWalk) block(ctx context.Context) error {
 // node tracks the actor yet (following starts by fetching the history).
 // The walk back over the network runs outside ingestMu; storing is
 // idempotent, so entries that gossip stored meanwhile are skipped.
-func (s *Service) ingestLog(ctx context.Context, e actorlog.Entry, from peer.ID) error {
+func (s *Service) ingestLog(ctx context.Context, e actorlog.Entry, from peer.ID) (err error) {
+	s.counts.backfills[0].Add(1)
+	defer func() { s.counts.backfillEnded(err) }()
 	missing, err := s.backfill(ctx, e, from)
 	if err != nil {
 		return err
@@ -147,6 +149,7 @@ func (s *Service) ingestLog(ctx context.Context, e actorlog.Entry, from peer.ID)
 		if err != nil {
 			return err
 		}
+		s.counts.backfill.Add(int64(len(stored)))
 		for _, m := range stored {
 			s.afterIngest(ctx, m)
 		}

@@ -220,7 +220,8 @@ func (s *Service) originOf(ctx context.Context, did string) (peer.ID, error) {
 }
 
 // deliver sends one stored activity to node.
-func (s *Service) deliver(ctx context.Context, activityCID string, node peer.ID) error {
+func (s *Service) deliver(ctx context.Context, activityCID string, node peer.ID) (err error) {
+	defer func() { s.counts.deliveryEnded(err) }()
 	c, err := cid.Decode(activityCID)
 	if err != nil {
 		return err

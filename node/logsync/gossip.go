@@ -153,6 +153,7 @@ func (s *Service) ingestLoop(ctx context.Context) {
 		case <-tick.C:
 			all := held.count > s.cfg.HeldEntries || held.bytes > s.cfg.HeldBytes
 			s.releaseGaps(&held, s.cfg.GapDelay, all)
+			s.counts.held.Store(int64(held.count))
 			continue
 		case it := <-s.ingestCh:
 			batch = append(batch, it)
@@ -190,6 +191,7 @@ func (s *Service) ingestLoop(ctx context.Context) {
 			}
 			held.add(g)
 		}
+		s.counts.held.Store(int64(held.count))
 		s.ingested.Add(int64(fresh))
 	}
 }

@@ -115,6 +115,7 @@ type Service struct {
 	deliverRate *ratelimit.Keyed // deliveries per peer
 	logRate     *ratelimit.Keyed // log requests per peer
 	ingested    atomic.Int64     // activities taken off ingestCh
+	counts      syncCounts       // metrics.go
 	done        chan struct{}    // closed by Close
 }
 

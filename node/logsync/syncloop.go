@@ -133,6 +133,7 @@ func (s *Service) fillGap(ctx context.Context, actor string, it ingestItem) {
 // node that missed a message (down, partitioned, not yet in the mesh) must
 // still catch up without waiting for a new connection.
 func (s *Service) syncFollowed(ctx context.Context, only peer.ID) {
+	s.counts.round(only != "")
 	followees, err := s.Views.Followees(ctx)
 	if err != nil {
 		s.log.Debug("sync", "err", err)

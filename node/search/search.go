@@ -94,6 +94,8 @@ type Service struct {
 
 	// hqs are the last answers of the HQs (hqstatus.go).
 	hqs hqStates
+
+	counts searchCounts // metrics.go
 }
 
 // New opens the index (rebuilding one built with another mapping) and
@@ -212,7 +214,11 @@ func (s *Service) applyBatch(ctx context.Context, gen int, es []actorlog.Entry) 
 	if cur != gen {
 		return errRebuilt
 	}
-	return ix.ApplyThrough(ctx, s.docs(ctx, es), uint64(es[len(es)-1].Cursor))
+	if err := ix.ApplyThrough(ctx, s.docs(ctx, es), uint64(es[len(es)-1].Cursor)); err != nil {
+		return err
+	}
+	s.counts.indexed.Add(int64(len(es)))
+	return nil
 }
 
 // docs adds to each entry the handles the index shows.
@@ -476,6 +482,8 @@ func pageOf(r index.Result) api.SearchPage {
 // largest answer. An HQ that does not answer is named in Failed; the local
 // answer is always there.
 func (s *Service) Search(ctx context.Context, q api.SearchQuery) (api.SearchResult, error) {
+	s.counts.requests[0].Add(1)
+	defer s.counts.observe(time.Now())
 	q, err := Check(q)
 	if err != nil {
 		return api.SearchResult{}, err
@@ -514,6 +522,7 @@ func (s *Service) Search(ctx context.Context, q api.SearchQuery) (api.SearchResu
 		a := <-answers
 		if a.source != "local" {
 			s.hqs.record(a.source, a.err)
+			s.counts.hqAnswer(a.err)
 		}
 		if a.err != nil {
 			if a.source == "local" {
@@ -629,6 +638,7 @@ func (s *Service) searchHQ(ctx context.Context, hq string, q api.SearchQuery) (p
 // handleSearch answers ProtocolSearch from the local index: on an HQ, the
 // whole network's.
 func (s *Service) handleSearch(ctx context.Context, _ peer.ID, data []byte) ([]byte, error) {
+	s.counts.requests[1].Add(1)
 	var q api.SearchQuery
 	if err := api.DecodeStrict(data, &q); err != nil {
 		return nil, p2p.Refusef("bad search request: %s", api.PublicMessage(err))

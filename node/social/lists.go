@@ -150,7 +150,9 @@ func (s *Service) feed(ctx context.Context, followed, actor string, before time.
 }
 
 // feedSQL lists the ?3 newest versions published before ?2 of the live
-// resources of the actors followed selects and of their communities. For
+// resources of the actors followed selects and of their communities: the
+// latest version of each resource only, so that a resource shows once,
+// where its latest version was published (an update brings it up). For
 // each followed actor it reads, through the indexes by signer and by
 // community, only its ?3 newest live versions (a resource is live unless
 // the signer of the version deleted it); it keeps the ?3 newest of those,
@@ -160,6 +162,7 @@ func feedSQL(followed string) string {
 	newest := func(match string) string {
 		return `SELECT v.rowid, v.published FROM followed fd JOIN versions v ON v.rowid IN (
 			SELECT x.rowid FROM versions x WHERE ` + match + ` AND x.published < ?2
+			AND x.version = (SELECT latest FROM resources WHERE id = x.resource_id)
 			AND NOT EXISTS (SELECT 1 FROM deletions d WHERE d.object = x.resource_id AND d.actor = x.actor)
 			ORDER BY x.published DESC LIMIT ?3)`
 	}

@@ -125,9 +125,10 @@ func TestFeedOfShowsWhatOneActorFollowsJoinedAndPublished(t *testing.T) {
 		q    api.FeedQuery
 		want []string
 	}{
-		{"an actor sees whom it follows, its communities and itself", api.FeedQuery{As: "bob"}, []string{a.ID + ":2", b.ID, d1.ID, a.ID}},
+		// A resource shows once, at its latest version.
+		{"an actor sees whom it follows, its communities and itself", api.FeedQuery{As: "bob"}, []string{a.ID + ":2", b.ID, d1.ID}},
 		{"another actor sees only its own follows", api.FeedQuery{As: "carol"}, []string{c.ID}},
-		{"the node's feed is what its actors follow", api.FeedQuery{}, []string{a.ID + ":2", d1.ID, a.ID}},
+		{"the node's feed is what its actors follow", api.FeedQuery{}, []string{a.ID + ":2", d1.ID}},
 		{"a page of two", api.FeedQuery{As: "bob", Limit: 2}, []string{a.ID + ":2", b.ID}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,7 +143,7 @@ func TestFeedOfShowsWhatOneActorFollowsJoinedAndPublished(t *testing.T) {
 	}
 	page, _ := r.svc.FeedOf(ctx, api.FeedQuery{As: "bob", Limit: 2})
 	next, err := r.svc.FeedOf(ctx, api.FeedQuery{As: "bob", Limit: 2, Before: page[1].Published})
-	if err != nil || !reflect.DeepEqual(ids(next), []string{d1.ID, a.ID}) {
+	if err != nil || !reflect.DeepEqual(ids(next), []string{d1.ID}) {
 		t.Fatalf("next page %v, %v", ids(next), err)
 	}
 	if _, err := r.svc.FeedOf(ctx, api.FeedQuery{As: "nobody"}); api.KindOf(err) != api.KindNotFound {

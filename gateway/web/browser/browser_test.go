@@ -22,7 +22,7 @@ import (
 
 // Bounds of the browser's steps: no step of a test waits longer.
 const (
-	stepTimeout  = 20 * time.Second // one action: a click, a page load, an axe run
+	stepTimeout  = 40 * time.Second // one action: a click, a page load, an axe run (generous: CI runs every package at once on 2 cores)
 	startTimeout = 30 * time.Second // the browser's start, a new tab
 )
 
