@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"time"
 
 	"github.com/lyceum-oer/lyceum/node/api"
 	"github.com/lyceum-oer/lyceum/node/doctor"
@@ -21,9 +22,14 @@ func (n *Node) Doctor(ctx context.Context, reachability string) (api.DoctorRepor
 	if reachability == "" && n.host != nil {
 		reachability = "unknown"
 	}
+	var offset time.Duration
+	var samples int
+	if n.sync != nil {
+		offset, samples = n.sync.ClockOffset()
+	}
 	return doctor.Run(ctx, doctor.Deps{
 		RepoPath: n.repo.Path(), Blocks: n.store.Blockstore(), Logs: n.actorLog, LocalActors: dids,
 		Online: n.host != nil, Reachability: reachability, ListenAddrs: n.swarm.ID().Addrs,
-		Peers: n.swarm.Count(), HQs: n.search.HQStatus(),
+		Peers: n.swarm.Count(), HQs: n.search.HQStatus(), ClockOffset: offset, ClockSamples: samples,
 	}, doctor.Options{}), nil
 }

@@ -85,7 +85,13 @@ type daemon struct {
 // first run) and waits until it says it is ready.
 func startDaemon(tb testing.TB, repo string, extra ...string) *daemon {
 	tb.Helper()
-	args := append([]string{"daemon", "--profile", "test"}, extra...)
+	return startLyceum(tb, repo, append([]string{"daemon", "--profile", "test"}, extra...)...)
+}
+
+// startLyceum runs lyceum with args (a daemon command) on repo and waits
+// until it says it is ready.
+func startLyceum(tb testing.TB, repo string, args ...string) *daemon {
+	tb.Helper()
 	cmd := exec.Command(lyceumBin, args...)
 	cmd.Env = append(os.Environ(), "LYCEUM_PATH="+repo)
 	stdout, err := cmd.StdoutPipe()

@@ -59,6 +59,14 @@ func TestRoughEdges(t *testing.T) {
 			t.Errorf("show names the author by DID:\n%s", show)
 		}
 	})
+	t.Run("search names the author and every facet", func(t *testing.T) {
+		out := mustLyceum(t, repo, "search", "fractions")
+		for _, want := range []string{"Fractions, revised", "by Alice Martin (alice@", "fr — French", "0541 — Mathematics", "language (--language):"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("search lacks %q:\n%s", want, out)
+			}
+		}
+	})
 }
 
 func TestFacetsAreNamed(t *testing.T) {

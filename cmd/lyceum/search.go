@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"regexp"
@@ -54,7 +55,7 @@ with the first page.`,
 				if a.jsonOut {
 					return a.printJSON(res)
 				}
-				a.printSearch(res)
+				a.printSearch(res, knownNames(cmd.Context(), b))
 				return nil
 			})
 		},
@@ -73,7 +74,27 @@ with the first page.`,
 	return cmd
 }
 
-func (a *app) printSearch(res api.SearchResult) {
+// knownNames names the people the node knows: "Alice Martin
+// (alice@12D3…)"; by handle (or DID) those it does not.
+func knownNames(ctx context.Context, b actorNamer) func(did, handle string) string {
+	names := map[string]string{}
+	return func(did, handle string) string {
+		by := firstOf(handle, did)
+		if did == "" {
+			return by
+		}
+		if n, ok := names[did]; ok {
+			return n
+		}
+		if act, err := b.Actor(ctx, did); err == nil && act.Name != "" {
+			by = act.Name + " (" + by + ")"
+		}
+		names[did] = by
+		return by
+	}
+}
+
+func (a *app) printSearch(res api.SearchResult, nameOf func(did, handle string) string) {
 	tty := isTerminal(a.stdout)
 	fmt.Fprintf(a.stdout, "%d results", res.Total)
 	if len(res.Answered) > 0 {
@@ -97,9 +118,9 @@ func (a *app) printSearch(res api.SearchResult) {
 		if h.Snippet != "" {
 			fmt.Fprintf(a.stdout, "   %s\n", terminalSnippet(h.Snippet, tty))
 		}
-		by := firstOf(h.AuthorHandle, h.Author)
-		if h.CommunityHandle != "" {
-			by += " in " + h.CommunityHandle
+		by := nameOf(h.Author, h.AuthorHandle)
+		if h.CommunityHandle != "" || h.Community != "" {
+			by += " in " + nameOf(h.Community, h.CommunityHandle)
 		}
 		switch h.Kind {
 		case "", "resource":

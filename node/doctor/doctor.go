@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"syscall"
+	"time"
 
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
@@ -52,6 +53,11 @@ type Deps struct {
 	Peers int
 	// HQs are the configured HQs as the node last saw them.
 	HQs []api.HQStatus
+	// ClockOffset is how far the node's clock seems ahead of its peers'
+	// (the median delay between the signing and the arrival of recent
+	// gossip), over ClockSamples messages (0: no estimate).
+	ClockOffset  time.Duration
+	ClockSamples int
 }
 
 // Options tune the checks; the zero value has the defaults beside each
@@ -182,12 +188,45 @@ func diskSpace(path string, minFree uint64) api.DoctorCheck {
 	return c
 }
 
-// clock is skipped: libp2p tells nothing of a peer's clock, and the node
-// asks no time server.
-func clock(Deps) api.DoctorCheck {
-	return api.DoctorCheck{Name: "clock", Status: api.CheckSkipped,
-		Detail: "not measured: peers do not tell their time",
-		Fix:    "make sure the system clock is synchronised (e.g. `timedatectl status` says \"System clock synchronized: yes\"): signatures carry dates"}
+// The clock's offset from the network above which the check warns, and
+// fails: a node over ten minutes off takes honest relays for replays, and
+// fediverse servers refuse its signatures.
+const (
+	clockWarn = 2 * time.Minute
+	clockFail = 10 * time.Minute
+	// clockMinSamples is how many gossip messages an estimate needs.
+	clockMinSamples = 5
+)
+
+// clock compares the node's clock with the dates its peers signed on the
+// recent gossip messages.
+func clock(d Deps) api.DoctorCheck {
+	c := api.DoctorCheck{Name: "clock"}
+	const fix = "synchronise the system clock (e.g. `timedatectl set-ntp true`, then `timedatectl status` says \"System clock synchronized: yes\"): signatures carry dates"
+	switch {
+	case !d.Online:
+		c.Status, c.Detail, c.Fix = api.CheckSkipped, "no daemon is running", offlineFix
+		return c
+	case d.ClockSamples < clockMinSamples:
+		c.Status, c.Detail = api.CheckSkipped, fmt.Sprintf("not measured yet: %d gossip messages received, %d needed", d.ClockSamples, clockMinSamples)
+		c.Fix = "run `lyceum doctor` again once the node has received news from its peers; meanwhile, " + fix
+		return c
+	}
+	off := d.ClockOffset.Round(time.Second)
+	how := fmt.Sprintf("%v ahead of", off)
+	if off < 0 {
+		how = fmt.Sprintf("%v behind", -off)
+	}
+	c.Detail = fmt.Sprintf("this clock is about %s the peers' (median over the last %d gossip messages)", how, d.ClockSamples)
+	switch abs := max(off, -off); {
+	case abs >= clockFail:
+		c.Status, c.Fix = api.CheckFail, fix
+	case abs >= clockWarn:
+		c.Status, c.Fix = api.CheckWarn, fix
+	default:
+		c.Status = api.CheckOK
+	}
+	return c
 }
 
 // sampleBlocks re-hashes up to n blocks chosen at random (a reservoir

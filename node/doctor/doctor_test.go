@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
@@ -67,5 +68,40 @@ func TestTheLogWalkFindsALostEntry(t *testing.T) {
 	}
 	if c := check(lossyLogs{Logs: n.Log(), lost: 2}); c.Status != api.CheckFail || !strings.Contains(c.Detail, "entry 2 is missing") || c.Fix == "" {
 		t.Fatalf("a log without its entry 2: %+v", c)
+	}
+}
+
+// The clock check says how far the node's clock is from its peers', by
+// the dates they signed on recent gossip, and what to do.
+func TestTheClockCheckSaysHowFarOffTheNodeIs(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name    string
+		online  bool
+		offset  time.Duration
+		samples int
+		status  string
+		detail  string
+	}{
+		{"offline", false, 0, 0, api.CheckSkipped, "no daemon"},
+		{"too little gossip", true, time.Hour, 2, api.CheckSkipped, "2 gossip messages received"},
+		{"in step", true, 3 * time.Second, 40, api.CheckOK, "3s ahead of"},
+		{"a few minutes ahead", true, 4 * time.Minute, 40, api.CheckWarn, "4m0s ahead of"},
+		{"far behind", true, -2 * time.Hour, 40, api.CheckFail, "2h0m0s behind"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rep := doctor.Run(ctx, doctor.Deps{RepoPath: t.TempDir(), Blocks: noBlocks{}, Online: c.online,
+				ClockOffset: c.offset, ClockSamples: c.samples}, doctor.Options{})
+			for _, ch := range rep.Checks {
+				if ch.Name != "clock" {
+					continue
+				}
+				if ch.Status != c.status || !strings.Contains(ch.Detail, c.detail) || (c.status != api.CheckOK && ch.Fix == "") {
+					t.Fatalf("%+v", ch)
+				}
+				return
+			}
+			t.Fatal("no clock check")
+		})
 	}
 }

@@ -93,6 +93,7 @@ func (s *Service) Validate(ctx context.Context, from peer.ID, topic string, data
 		return p2p.Ignore, nil
 	}
 	s.accepted.inc("accepted")
+	s.clock.add(time.Since(e.Act.Published))
 	return p2p.Accept, e
 }
 

@@ -116,6 +116,7 @@ type Service struct {
 	logRate     *ratelimit.Keyed // log requests per peer
 	ingested    atomic.Int64     // activities taken off ingestCh
 	counts      syncCounts       // metrics.go
+	clock       clockSamples     // clock.go
 	done        chan struct{}    // closed by Close
 }
 

@@ -510,3 +510,25 @@ func TestFetchObjectBringsTheLatestVersion(t *testing.T) {
 		}
 	}
 }
+
+// The clock estimate rests on the gossip a node accepts: a follower that
+// received an actor's posts over gossip sees its own clock in step with
+// the signer's (both are this machine's).
+func TestClockOffsetComesFromAcceptedGossip(t *testing.T) {
+	origin := mustNode(t)
+	alice := nodetest.MustPerson(t, origin, "alice")
+	b := mustNode(t, origin)
+	nodetest.MustPerson(t, b, "bob")
+	if _, n := b.Sync().ClockOffset(); n != 0 {
+		t.Fatalf("%d samples before any gossip", n)
+	}
+	follow(t, b, nodetest.HandleOf(origin, alice))
+	nodetest.WaitFor(t, "bob in alice's topic", 20*time.Second, func() bool { return len(topicPeers(origin, alice.DID)) >= 1 })
+	for i := range 3 {
+		nodetest.MustPublish(t, origin, "alice", fmt.Sprintf("Worksheet %d", i))
+	}
+	nodetest.WaitFor(t, "three samples", 20*time.Second, func() bool { _, n := b.Sync().ClockOffset(); return n >= 3 })
+	if off, _ := b.Sync().ClockOffset(); off < -2*time.Second || off > 10*time.Second {
+		t.Fatalf("offset %v between two nodes of one machine", off)
+	}
+}
