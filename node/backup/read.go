@@ -78,28 +78,13 @@ type sink interface {
 // entries to s, and returns its manifest once everything read matched
 // it. What s received before an error must be thrown away.
 func readArchive(ctx context.Context, r io.Reader, lim Limits, s sink) (Manifest, error) {
-	lim = lim.withDefaults()
-	br := bufio.NewReader(r)
-	var in io.Reader = br
-	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return Manifest{}, invalidf("gzip: %v", err)
-		}
-		defer zr.Close()
-		zr.Multistream(false)
-		in = zr
+	in, closeIn, err := decompressed(r)
+	if err != nil {
+		return Manifest{}, err
 	}
+	defer closeIn()
+	a := &archive{lim: lim.withDefaults(), sink: s, seen: map[string]bool{}}
 	tr := tar.NewReader(in)
-	var (
-		files     []File
-		seen      = map[string]bool{}
-		blocks    Blocks
-		entries   int64
-		total     int64
-		manifest  *Manifest
-		blockData []byte
-	)
 	for {
 		if err := ctx.Err(); err != nil {
 			return Manifest{}, err
@@ -111,107 +96,176 @@ func readArchive(ctx context.Context, r io.Reader, lim Limits, s sink) (Manifest
 		if err != nil {
 			return Manifest{}, invalidf("tar: %v", err)
 		}
-		if manifest != nil {
-			return Manifest{}, invalidf("%q after the manifest", h.Name)
-		}
-		if entries++; entries > lim.MaxEntries {
-			return Manifest{}, invalidf("more than %d entries", lim.MaxEntries)
-		}
-		if h.Typeflag != tar.TypeReg {
-			return Manifest{}, invalidf("%q is not a regular file", h.Name)
-		}
-		kind := entryKind(h.Name)
-		if kind == entryInvalid {
-			return Manifest{}, invalidf("unexpected entry %q", h.Name)
-		}
-		if seen[h.Name] {
-			return Manifest{}, invalidf("%q twice", h.Name)
-		}
-		seen[h.Name] = true
-		max := lim.MaxFileBytes
-		switch kind {
-		case entryBlock:
-			max = lim.MaxBlockBytes
-		case entryManifest:
-			max = maxManifestBytes
-		}
-		if h.Size < 0 || h.Size > max {
-			return Manifest{}, invalidf("%q is %d bytes, more than %d", h.Name, h.Size, max)
-		}
-		if total += h.Size; total > lim.MaxTotalBytes {
-			return Manifest{}, invalidf("more than %d bytes in all", lim.MaxTotalBytes)
-		}
-		switch kind {
-		case entryBlock:
-			c, _ := cid.Decode(h.Name[len(blocksDir):])
-			if int64(cap(blockData)) < h.Size {
-				blockData = make([]byte, h.Size)
-			}
-			data := blockData[:h.Size]
-			if _, err := io.ReadFull(tr, data); err != nil {
-				return Manifest{}, invalidf("%s: %v", h.Name, err)
-			}
-			sum, err := c.Prefix().Sum(data)
-			if err != nil || !bytes.Equal(sum.Hash(), c.Hash()) {
-				return Manifest{}, invalidf("block %s does not hash to its CID", c)
-			}
-			if err := s.block(c, data); err != nil {
-				return Manifest{}, err
-			}
-			blocks.Count++
-			blocks.Bytes += h.Size
-		case entryManifest:
-			var m Manifest
-			dec := json.NewDecoder(io.LimitReader(tr, h.Size))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&m); err != nil {
-				return Manifest{}, invalidf("manifest: %v", err)
-			}
-			if dec.More() {
-				return Manifest{}, invalidf("manifest: more than one JSON value")
-			}
-			if err := m.check(); err != nil {
-				return Manifest{}, invalidf("%v", err)
-			}
-			manifest = &m
-		default:
-			hr := &hashingReader{r: io.LimitReader(tr, h.Size), h: sha256.New()}
-			if kind == entryRecords {
-				err = readRecords(hr, s)
-			} else {
-				err = s.file(h.Name, hr)
-			}
-			if err != nil {
-				return Manifest{}, err
-			}
-			if _, err := io.Copy(io.Discard, hr); err != nil { // what the sink left
-				return Manifest{}, invalidf("%s: %v", h.Name, err)
-			}
-			if hr.n != h.Size {
-				return Manifest{}, invalidf("%s: %d bytes, the header says %d", h.Name, hr.n, h.Size)
-			}
-			files = append(files, File{Name: h.Name, Size: hr.n, SHA256: hex.EncodeToString(hr.h.Sum(nil))})
+		if err := a.entry(h, tr); err != nil {
+			return Manifest{}, err
 		}
 	}
-	if manifest == nil {
+	return a.finish()
+}
+
+// decompressed reads r through gzip when it is gzipped (a backup is; a
+// plain tar is taken too).
+func decompressed(r io.Reader) (io.Reader, func(), error) {
+	br := bufio.NewReader(r)
+	if magic, _ := br.Peek(2); !bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		return br, func() {}, nil
+	}
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return nil, nil, invalidf("gzip: %v", err)
+	}
+	zr.Multistream(false)
+	return zr, func() { zr.Close() }, nil
+}
+
+// archive is what readArchive has read so far.
+type archive struct {
+	lim       Limits
+	sink      sink
+	files     []File
+	seen      map[string]bool
+	blocks    Blocks
+	entries   int64
+	total     int64
+	manifest  *Manifest
+	blockData []byte // reused for each block
+}
+
+// entry checks one tar entry's header against the limits and reads it.
+func (a *archive) entry(h *tar.Header, tr io.Reader) error {
+	kind, err := a.check(h)
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case entryBlock:
+		return a.block(h, tr)
+	case entryManifest:
+		return a.readManifest(h, tr)
+	}
+	return a.file(h, tr, kind)
+}
+
+// check refuses an entry that is not one of a backup's, comes twice or
+// after the manifest, or goes over a limit; it returns its kind.
+func (a *archive) check(h *tar.Header) (entry, error) {
+	if a.manifest != nil {
+		return entryInvalid, invalidf("%q after the manifest", h.Name)
+	}
+	if a.entries++; a.entries > a.lim.MaxEntries {
+		return entryInvalid, invalidf("more than %d entries", a.lim.MaxEntries)
+	}
+	if h.Typeflag != tar.TypeReg {
+		return entryInvalid, invalidf("%q is not a regular file", h.Name)
+	}
+	kind := entryKind(h.Name)
+	if kind == entryInvalid {
+		return entryInvalid, invalidf("unexpected entry %q", h.Name)
+	}
+	if a.seen[h.Name] {
+		return entryInvalid, invalidf("%q twice", h.Name)
+	}
+	a.seen[h.Name] = true
+	max := a.lim.MaxFileBytes
+	switch kind {
+	case entryBlock:
+		max = a.lim.MaxBlockBytes
+	case entryManifest:
+		max = maxManifestBytes
+	}
+	if h.Size < 0 || h.Size > max {
+		return entryInvalid, invalidf("%q is %d bytes, more than %d", h.Name, h.Size, max)
+	}
+	if a.total += h.Size; a.total > a.lim.MaxTotalBytes {
+		return entryInvalid, invalidf("more than %d bytes in all", a.lim.MaxTotalBytes)
+	}
+	return kind, nil
+}
+
+// block reads a block and checks it against its CID.
+func (a *archive) block(h *tar.Header, tr io.Reader) error {
+	c, _ := cid.Decode(h.Name[len(blocksDir):])
+	if int64(cap(a.blockData)) < h.Size {
+		a.blockData = make([]byte, h.Size)
+	}
+	data := a.blockData[:h.Size]
+	if _, err := io.ReadFull(tr, data); err != nil {
+		return invalidf("%s: %v", h.Name, err)
+	}
+	sum, err := c.Prefix().Sum(data)
+	if err != nil || !bytes.Equal(sum.Hash(), c.Hash()) {
+		return invalidf("block %s does not hash to its CID", c)
+	}
+	if err := a.sink.block(c, data); err != nil {
+		return err
+	}
+	a.blocks.Count++
+	a.blocks.Bytes += h.Size
+	return nil
+}
+
+// readManifest decodes the manifest, strictly.
+func (a *archive) readManifest(h *tar.Header, tr io.Reader) error {
+	var m Manifest
+	dec := json.NewDecoder(io.LimitReader(tr, h.Size))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return invalidf("manifest: %v", err)
+	}
+	if dec.More() {
+		return invalidf("manifest: more than one JSON value")
+	}
+	if err := m.check(); err != nil {
+		return invalidf("%v", err)
+	}
+	a.manifest = &m
+	return nil
+}
+
+// file hands a file (or the records) to the sink, hashing it on the way.
+func (a *archive) file(h *tar.Header, tr io.Reader, kind entry) error {
+	hr := &hashingReader{r: io.LimitReader(tr, h.Size), h: sha256.New()}
+	var err error
+	if kind == entryRecords {
+		err = readRecords(hr, a.sink)
+	} else {
+		err = a.sink.file(h.Name, hr)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(io.Discard, hr); err != nil { // what the sink left
+		return invalidf("%s: %v", h.Name, err)
+	}
+	if hr.n != h.Size {
+		return invalidf("%s: %d bytes, the header says %d", h.Name, hr.n, h.Size)
+	}
+	a.files = append(a.files, File{Name: h.Name, Size: hr.n, SHA256: hex.EncodeToString(hr.h.Sum(nil))})
+	return nil
+}
+
+// finish checks what was read against the manifest.
+func (a *archive) finish() (Manifest, error) {
+	m := a.manifest
+	if m == nil {
 		return Manifest{}, invalidf("no manifest: the archive is cut short")
 	}
-	if len(files) != len(manifest.Files) {
-		return Manifest{}, invalidf("%d files, the manifest lists %d", len(files), len(manifest.Files))
+	if len(a.files) != len(m.Files) {
+		return Manifest{}, invalidf("%d files, the manifest lists %d", len(a.files), len(m.Files))
 	}
-	for i, f := range files {
-		if f != manifest.Files[i] {
+	for i, f := range a.files {
+		if f != m.Files[i] {
 			return Manifest{}, invalidf("%s does not match the manifest", f.Name)
 		}
 	}
-	if blocks != manifest.Blocks {
+	if a.blocks != m.Blocks {
 		return Manifest{}, invalidf("%d blocks (%d bytes), the manifest says %d (%d bytes)",
-			blocks.Count, blocks.Bytes, manifest.Blocks.Count, manifest.Blocks.Bytes)
+			a.blocks.Count, a.blocks.Bytes, m.Blocks.Count, m.Blocks.Bytes)
 	}
-	if !seen[RecordsName] {
+	if !a.seen[RecordsName] {
 		return Manifest{}, invalidf("no %s", RecordsName)
 	}
-	return *manifest, nil
+	return *m, nil
 }
 
 type hashingReader struct {

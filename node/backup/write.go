@@ -58,70 +58,12 @@ func Write(ctx context.Context, w io.Writer, src Source) (Manifest, error) {
 	zw := gzip.NewWriter(w)
 	tw := tar.NewWriter(zw)
 	aw := &archiveWriter{tw: tw, m: &m}
-
-	for _, db := range databases {
-		path := filepath.Join(src.RepoPath, db.name)
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !db.required {
-			continue
-		}
-		copyPath := filepath.Join(tmp, db.name)
-		if err := vacuumInto(ctx, path, copyPath); err != nil {
-			return m, err
-		}
-		if err := aw.addFile(db.name, copyPath); err != nil {
-			return m, err
-		}
-		os.Remove(copyPath)
+	if err := aw.addRepoFiles(ctx, src.RepoPath, tmp); err != nil {
+		return m, err
 	}
-	for _, f := range repoFiles {
-		path := filepath.Join(src.RepoPath, f.name)
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !f.required {
-			continue
-		}
-		if err := aw.addFile(f.name, path); err != nil {
-			return m, err
-		}
+	if err := aw.addStore(ctx, src.Store, tmp); err != nil {
+		return m, err
 	}
-
-	// The records go to a file first (a tar header needs the size), the
-	// blocks straight into the archive once the records are in.
-	recPath := filepath.Join(tmp, "records")
-	rf, err := os.OpenFile(recPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return m, fmt.Errorf("backup: %w", err)
-	}
-	defer rf.Close()
-	rbuf := bufio.NewWriter(rf)
-	recordsDone := false
-	err = src.Store.Backup(ctx, func(key string, value []byte) error {
-		return writeRecord(rbuf, key, value)
-	}, func(b blocks.Block) error {
-		if !recordsDone {
-			if err := rbuf.Flush(); err != nil {
-				return fmt.Errorf("backup: records: %w", err)
-			}
-			if err := aw.addFile(RecordsName, recPath); err != nil {
-				return err
-			}
-			recordsDone = true
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		return aw.addBlock(b)
-	})
-	if err != nil {
-		return m, fmt.Errorf("backup: store: %w", err)
-	}
-	if !recordsDone {
-		if err := rbuf.Flush(); err != nil {
-			return m, fmt.Errorf("backup: records: %w", err)
-		}
-		if err := aw.addFile(RecordsName, recPath); err != nil {
-			return m, err
-		}
-	}
-
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return m, err
@@ -139,6 +81,75 @@ func Write(ctx context.Context, w io.Writer, src Source) (Manifest, error) {
 		return m, fmt.Errorf("backup: %w", err)
 	}
 	return m, nil
+}
+
+// addRepoFiles adds consistent copies of the repo's databases (made in
+// tmp) and its other files.
+func (aw *archiveWriter) addRepoFiles(ctx context.Context, repo, tmp string) error {
+	for _, db := range databases {
+		path := filepath.Join(repo, db.name)
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !db.required {
+			continue
+		}
+		copyPath := filepath.Join(tmp, db.name)
+		if err := vacuumInto(ctx, path, copyPath); err != nil {
+			return err
+		}
+		if err := aw.addFile(db.name, copyPath); err != nil {
+			return err
+		}
+		os.Remove(copyPath)
+	}
+	for _, f := range repoFiles {
+		path := filepath.Join(repo, f.name)
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !f.required {
+			continue
+		}
+		if err := aw.addFile(f.name, path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addStore adds the content store: its records (pins and the node's own
+// datastore records) as one file, then every block. The records go to a
+// file in tmp first (a tar header needs the size), the blocks straight
+// into the archive once the records are in.
+func (aw *archiveWriter) addStore(ctx context.Context, store Store, tmp string) error {
+	recPath := filepath.Join(tmp, "records")
+	rf, err := os.OpenFile(recPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	defer rf.Close()
+	rbuf := bufio.NewWriter(rf)
+	recordsDone := false
+	addRecords := func() error {
+		if recordsDone {
+			return nil
+		}
+		recordsDone = true
+		if err := rbuf.Flush(); err != nil {
+			return fmt.Errorf("backup: records: %w", err)
+		}
+		return aw.addFile(RecordsName, recPath)
+	}
+	err = store.Backup(ctx, func(key string, value []byte) error {
+		return writeRecord(rbuf, key, value)
+	}, func(b blocks.Block) error {
+		if err := addRecords(); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return aw.addBlock(b)
+	})
+	if err != nil {
+		return fmt.Errorf("backup: store: %w", err)
+	}
+	return addRecords()
 }
 
 // vacuumInto copies the SQLite database at path to dest with VACUUM
