@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -242,3 +243,16 @@ func loadVocab() (*Vocabulary, error) {
 	}
 	return v, nil
 }
+
+// commonLanguages are the languages the surfaces offer first (the web
+// app's publish page, `lyceum vocab languages`): those teachers use most.
+// A resource may have any BCP 47 tag in canonical form.
+var commonLanguages = []string{
+	"ar", "bg", "bn", "ca", "cs", "cy", "da", "de", "el", "en", "eo", "es", "et", "eu", "fa", "fi", "fr", "ga", "gl",
+	"he", "hi", "hr", "hu", "id", "is", "it", "ja", "ko", "la", "lt", "lv", "mt", "nl", "no", "pl", "pt", "ro", "ru",
+	"sk", "sl", "sq", "sr", "sv", "sw", "th", "tr", "uk", "ur", "vi", "zh",
+}
+
+// CommonLanguages returns the BCP 47 tags of the languages the surfaces
+// offer first, sorted; a new slice each call.
+func CommonLanguages() []string { return slices.Clone(commonLanguages) }

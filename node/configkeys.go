@@ -357,7 +357,7 @@ func ConfigPath(repoPath string) string { return filepath.Join(repoPath, configF
 // the configuration from being read or changed for its next start.
 func ReadConfigFile(repoPath string) (Config, error) {
 	if !IsInitialized(repoPath) {
-		return Config{}, &api.Error{Kind: api.KindNotFound, Msg: fmt.Sprintf("no Lyceum repo at %s (run `lyceum init`, or set LYCEUM_PATH)", repoPath), Err: ErrNoRepo}
+		return Config{}, noRepo(repoPath)
 	}
 	f, err := os.Open(ConfigPath(repoPath))
 	if errors.Is(err, fs.ErrNotExist) {

@@ -34,6 +34,21 @@ const (
 // ErrNoRepo reports that $LYCEUM_PATH holds no repo.
 var ErrNoRepo = errors.New("no Lyceum repo")
 
+// noRepo is the error of a path that holds no repo: KindNotFound, saying
+// where and what to do, and ErrNoRepo to errors.Is.
+func noRepo(path string) error {
+	return &api.Error{Kind: api.KindNotFound, Err: noRepoError(path)}
+}
+
+// noRepoError is the path that holds no repo.
+type noRepoError string
+
+func (p noRepoError) Error() string {
+	return fmt.Sprintf("no Lyceum repo at %s (run `lyceum init`, or set LYCEUM_PATH)", string(p))
+}
+
+func (noRepoError) Is(target error) bool { return target == ErrNoRepo }
+
 // ErrRepoLocked reports that another process holds the repo.
 var ErrRepoLocked = errors.New("repo in use by another process")
 
@@ -119,7 +134,7 @@ func InitRepo(path, profile string) error {
 // OpenRepo locks and reads the repo at path.
 func OpenRepo(path string) (*Repo, error) {
 	if !IsInitialized(path) {
-		return nil, &api.Error{Kind: api.KindNotFound, Msg: fmt.Sprintf("no Lyceum repo at %s (run `lyceum init`, or set LYCEUM_PATH)", path), Err: ErrNoRepo}
+		return nil, noRepo(path)
 	}
 	v, err := os.ReadFile(filepath.Join(path, versionFile))
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"html"
 	"regexp"
@@ -72,26 +71,6 @@ with the first page.`,
 	f.IntVar(&q.Size, "size", 20, "results per page (at most 100)")
 	a.addJSONFlag(cmd)
 	return cmd
-}
-
-// knownNames names the people the node knows: "Alice Martin
-// (alice@12D3…)"; by handle (or DID) those it does not.
-func knownNames(ctx context.Context, b actorNamer) func(did, handle string) string {
-	names := map[string]string{}
-	return func(did, handle string) string {
-		by := firstOf(handle, did)
-		if did == "" {
-			return by
-		}
-		if n, ok := names[did]; ok {
-			return n
-		}
-		if act, err := b.Actor(ctx, did); err == nil && act.Name != "" {
-			by = act.Name + " (" + by + ")"
-		}
-		names[did] = by
-		return by
-	}
 }
 
 func (a *app) printSearch(res api.SearchResult, nameOf func(did, handle string) string) {

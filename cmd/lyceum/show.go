@@ -18,20 +18,25 @@ type actorNamer interface {
 	Actor(ctx context.Context, ref string) (api.Actor, error)
 }
 
-// personName names an actor as people do: "Alice Martin (alice@12D3…)",
-// or its DID when the node does not know it.
-func personName(ctx context.Context, b actorNamer, did string) string {
-	if did == "" {
-		return ""
+// knownNames names people as people do: "Alice Martin (alice@12D3…)"
+// for an actor the node knows, else by the handle given, else by DID.
+// Each actor is looked up once.
+func knownNames(ctx context.Context, b actorNamer) func(did, handle string) string {
+	names := map[string]string{}
+	return func(did, handle string) string {
+		if did == "" {
+			return handle
+		}
+		if n, ok := names[did]; ok {
+			return n
+		}
+		n := firstOf(handle, did)
+		if act, err := b.Actor(ctx, did); err == nil {
+			n = act.DisplayName() + " (" + firstOf(act.Handle, handle, did) + ")"
+		}
+		names[did] = n
+		return n
 	}
-	act, err := b.Actor(ctx, did)
-	if err != nil {
-		return did
-	}
-	if act.Handle == "" {
-		return act.DisplayName()
-	}
-	return act.DisplayName() + " (" + act.Handle + ")"
 }
 
 // codeName is a code with its English name: "CC-BY-4.0 — Creative
@@ -66,8 +71,9 @@ func printResource(ctx context.Context, w io.Writer, b actorNamer, v api.Resourc
 		fmt.Fprintln(w, "(deleted by its author)")
 	}
 	line("id", v.ID)
-	line("by", personName(ctx, b, v.Author))
-	line("community", personName(ctx, b, v.Community))
+	nameOf := knownNames(ctx, b)
+	line("by", nameOf(v.Author, ""))
+	line("community", nameOf(v.Community, ""))
 	line("published", r.Published.Format("2006-01-02 15:04"))
 	if l, ok := activity.LookupLicense(r.License); ok {
 		line("licence", codeName(r.License, l.Name))

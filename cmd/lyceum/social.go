@@ -323,21 +323,15 @@ func (a *app) feedCommand() *cobra.Command {
 				if len(items) == 0 {
 					fmt.Fprintln(a.stderr, "nothing yet: follow someone with `lyceum follow name@node`")
 				}
-				names := map[string]string{} // DID → "Name (handle)", each looked up once
-				nameOf := func(did string) string {
-					if _, ok := names[did]; !ok {
-						names[did] = personName(cmd.Context(), b, did)
-					}
-					return names[did]
-				}
+				nameOf := knownNames(cmd.Context(), b)
 				for _, it := range items {
 					fmt.Fprintf(a.stdout, "%s  %s", it.Published.Format("2006-01-02 15:04"), it.Title)
 					if it.Version > 1 {
 						fmt.Fprintf(a.stdout, "  (version %d)", it.Version)
 					}
-					fmt.Fprintf(a.stdout, "  by %s", nameOf(it.Author))
+					fmt.Fprintf(a.stdout, "  by %s", nameOf(it.Author, it.AuthorHandle))
 					if it.Community != "" {
-						fmt.Fprintf(a.stdout, " in %s", nameOf(it.Community))
+						fmt.Fprintf(a.stdout, " in %s", nameOf(it.Community, it.CommunityHandle))
 					}
 					fmt.Fprintf(a.stdout, "\n    id %s  file %s\n", it.ResourceID, firstOf(it.FileCID, it.URL))
 				}

@@ -18,15 +18,6 @@ import (
 // vocabNames are the tables `lyceum vocab` lists.
 var vocabNames = []string{"subjects", "levels", "types", "licenses", "languages"}
 
-// commonLanguages are the languages the web app's publish page offers
-// (gateway/web's resourceLanguages). The node takes any BCP 47 tag in
-// canonical form; these are the ones teachers use most.
-var commonLanguages = []string{
-	"ar", "bg", "bn", "ca", "cs", "cy", "da", "de", "el", "en", "eo", "es", "et", "eu", "fa", "fi", "fr", "ga", "gl",
-	"he", "hi", "hr", "hu", "id", "is", "it", "ja", "ko", "la", "lt", "lv", "mt", "nl", "no", "pl", "pt", "ro", "ru",
-	"sk", "sl", "sq", "sr", "sv", "sw", "th", "tr", "uk", "ur", "vi", "zh",
-}
-
 // vocabTerm is one code of a table, as `lyceum vocab` prints it.
 type vocabTerm struct {
 	Code string `json:"code"`
@@ -97,7 +88,7 @@ func (a *app) printVocab(name string) error {
 		}
 	case "languages":
 		names := display.English.Languages()
-		for _, tag := range commonLanguages {
+		for _, tag := range activity.CommonLanguages() {
 			rows = append(rows, vocabTerm{tag, names.Name(language.MustParse(tag))})
 		}
 		data = rows

@@ -234,17 +234,9 @@ func (c *catalogs) options(lang, table string) []option {
 // the ones teachers use most.
 func (c *catalogs) languageOptions(lang string) []option {
 	var out []option
-	for _, tag := range resourceLanguages {
+	for _, tag := range activity.CommonLanguages() {
 		out = append(out, option{tag, c.languageName(lang, tag)})
 	}
 	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Label) < strings.ToLower(out[j].Label) })
 	return out
-}
-
-// resourceLanguages are the languages the publish page offers; the API
-// takes any BCP 47 tag.
-var resourceLanguages = []string{
-	"ar", "bg", "bn", "ca", "cs", "cy", "da", "de", "el", "en", "eo", "es", "et", "eu", "fa", "fi", "fr", "ga", "gl",
-	"he", "hi", "hr", "hu", "id", "is", "it", "ja", "ko", "la", "lt", "lv", "mt", "nl", "no", "pl", "pt", "ro", "ru",
-	"sk", "sl", "sq", "sr", "sv", "sw", "th", "tr", "uk", "ur", "vi", "zh",
 }

@@ -206,19 +206,19 @@ func (a *App) follow(undo bool) handler {
 		if err != nil {
 			return response{}, err
 		}
-		notice := followNotice(undo, f.Get("group") == "1")
-		if f.Get("collection") == "1" {
-			notice = map[bool]string{false: "notice.collection_followed", true: "notice.collection_unfollowed"}[undo]
-		}
-		v.flash(notice, r)
+		v.flash(followNotice(undo, f.Get("group") == "1", f.Get("collection") == "1"), r)
 		return response{redirect: localPath(f.Get("next"))}, nil
 	}
 }
 
-// followNotice is the notice after a follow: "followed" a person,
-// "joined" a community, and their reverse.
-func followNotice(undo, group bool) string {
+// followNotice is the notice after a follow: "followed" a person or a
+// collection, "joined" a community, and their reverse.
+func followNotice(undo, group, collection bool) string {
 	switch {
+	case collection && undo:
+		return "notice.collection_unfollowed"
+	case collection:
+		return "notice.collection_followed"
 	case group && undo:
 		return "notice.left"
 	case group:

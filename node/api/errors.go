@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 )
 
 // Kind classifies an error for the surfaces that report it: the gateway
@@ -59,11 +58,7 @@ type Error struct {
 func (e *Error) Error() string {
 	switch {
 	case e.Err != nil && e.Msg != "":
-		cause := e.Err.Error()
-		if strings.Contains(e.Msg, cause) {
-			return e.Msg // the message says it already ("no Lyceum repo at …")
-		}
-		return e.Msg + ": " + cause
+		return e.Msg + ": " + e.Err.Error()
 	case e.Err != nil:
 		return e.Err.Error()
 	}
