@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -279,14 +280,37 @@ func (b *tab) follow(sel string) int64 {
 	ctx, cancel := b.step()
 	defer cancel()
 	b.waitVisible(sel)
-	res, err := chromedp.RunResponse(ctx, b.press1(sel))
-	if err != nil {
+	for try := 1; ; try++ {
+		// A tap whose touch start and end came too far apart (a loaded
+		// machine: two protocol calls) is a long press, and no click
+		// follows. The page marks a click; a tap that left no mark and
+		// loaded nothing is made again — never one that clicked.
+		b.eval(`(() => { window.__lyceumClicked = false; document.addEventListener("click", () => { window.__lyceumClicked = true }, {capture: true, once: true}); return "" })()`)
+		tctx, tcancel := context.WithTimeout(ctx, 5*time.Second)
+		res, err := chromedp.RunResponse(tctx, b.press1(sel))
+		tcancel()
+		if err == nil && res != nil {
+			return res.Status
+		}
+		if err == nil || ctx.Err() != nil || try == 3 || !b.vp.mobile || b.eval(`String(window.__lyceumClicked)`) != "false" {
+			// Clicked (or no retry allowed): wait for what it loads.
+			return b.awaitLoad(ctx, sel, err)
+		}
+	}
+}
+
+// awaitLoad waits, after a click on sel that had not loaded a page within
+// a try, for the page it loads.
+func (b *tab) awaitLoad(ctx context.Context, sel string, err error) int64 {
+	b.t.Helper()
+	if ctx.Err() != nil {
 		b.fatalf("click %s: %v", sel, err)
 	}
-	if res == nil {
-		b.fatalf("click %s: no page loaded", sel)
-	}
-	return res.Status
+	before := b.eval(`location.pathname + location.search`)
+	b.waitJS(fmt.Sprintf(`location.pathname + location.search !== %q || window.__lyceumClicked === undefined`, before), "the page "+sel+" loads")
+	b.waitJS(`document.readyState === "complete"`, "the page to load")
+	status, _ := strconv.ParseInt(b.eval(`String(performance.getEntriesByType("navigation")[0].responseStatus)`), 10, 64)
+	return status
 }
 
 // click clicks sel, which does not load a page.
