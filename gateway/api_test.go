@@ -58,7 +58,7 @@ func servicesOf(n *node.Node) Services {
 		Actors: social, Publisher: social, Resources: social, Follower: social, Liker: social, Feeds: social,
 		Curator: social, Collections: social, Views: social, Blocker: n.Blocklist(),
 		Searcher: search, Delister: search, Index: search,
-		Accounts: accounts, AccountAdmin: accounts, Tokens: accounts, Registrations: accounts,
+		Accounts: accounts, AccountAdmin: accounts, Tokens: accounts, Registrations: accounts, Drafts: accounts,
 	}
 }
 

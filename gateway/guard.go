@@ -59,7 +59,7 @@ func (s *Server) isUpload(r *http.Request) bool {
 	if r.Method == http.MethodPost && (r.URL.Path == "/api/v1/add" || r.URL.Path == "/api/v1/car") {
 		return true
 	}
-	return s.cfg.Web != nil && s.cfg.Web.IsUpload(r)
+	return s.cfg.Web != nil && s.cfg.Web.IsUpload(r) || s.cfg.Moodle != nil && s.cfg.Moodle.IsUpload(r)
 }
 
 // deadlineBody reads a request body within a deadline, set when the

@@ -352,6 +352,7 @@ func TestSchemasMatchTheGoTypes(t *testing.T) {
 		"Token": api.Token{}, "NewToken": api.NewToken{}, "InvitationRequest": api.InvitationRequest{}, "Invitation": api.Invitation{},
 		"NewInvitation": api.NewInvitation{}, "RoleRequest": gateway.RoleRequest{}, "PasswordReset": gateway.PasswordReset{},
 		"RegistrationSetting": gateway.RegistrationSetting{}, "Rejected": gateway.Rejected{}, "Revoked": gateway.Revoked{},
+		"DraftRequest": api.DraftRequest{}, "Draft": api.Draft{}, "DraftDeleted": gateway.DraftDeleted{},
 	}
 	for name, v := range types {
 		s, ok := doc.Components.Schemas[name]

@@ -97,6 +97,12 @@ var permissions = map[string]Rule{
 	"DELETE /api/v1/collections/{id}":       {Action: api.ActionPublish, ActsAs: true, Owner: OwnedCollection},
 	"POST /api/v1/collections/{id}/items":   {Action: api.ActionPublish, ActsAs: true, Owner: OwnedCollection},
 	"DELETE /api/v1/collections/{id}/items": {Action: api.ActionPublish, ActsAs: true, Owner: OwnedCollection},
+	// Drafts are an account's own: its token's "as" is itself; the
+	// operator names the account (drafts.go).
+	"GET /api/v1/drafts":         publish,
+	"POST /api/v1/drafts":        publish,
+	"GET /api/v1/drafts/{id}":    publish,
+	"DELETE /api/v1/drafts/{id}": publish,
 
 	// Search moderation and the index.
 	"POST /api/v1/hq/delist":     configure,
@@ -284,6 +290,8 @@ func (s *Server) actAsBody(r *http.Request, body any) error {
 func asField(body any) *string {
 	switch b := body.(type) {
 	case *api.PublishRequest:
+		return &b.As
+	case *api.DraftRequest:
 		return &b.As
 	case *api.FollowRequest:
 		return &b.As

@@ -43,6 +43,10 @@ type Config struct {
 	// Web, when set, is the web app (gateway/web): it serves "/" and the
 	// pages below it in place of the plain front page.
 	Web WebApp
+	// Moodle, when set, is what Moodle's "Share to MoodleNet" speaks to
+	// (gateway/moodle): OAuth 2 discovery, registration and tokens, and
+	// MoodleNet's create call.
+	Moodle WebApp
 	// BodyTimeout is how long a request body may take to arrive; for
 	// uploads, how long one may go without progress. 0 =
 	// DefaultBodyTimeout.
@@ -66,11 +70,12 @@ type Mounter interface {
 	APIRoutes() map[string]func(r *http.Request) (any, error)
 }
 
-// WebApp is the web app: pages that bring their own handlers.
+// WebApp is a part of the HTTP surface that brings its own handlers
+// and long uploads: the web app, the Moodle surface.
 type WebApp interface {
-	// Register adds the app's pages and assets to mux.
+	// Register adds the part's pages, calls and assets to mux.
 	Register(mux *http.ServeMux)
-	// IsUpload reports whether r is one of the app's long uploads, whose
+	// IsUpload reports whether r is one of the part's long uploads, whose
 	// body deadline moves with its progress.
 	IsUpload(r *http.Request) bool
 }
@@ -131,6 +136,7 @@ func New(cfg Config, svc Services) (*Server, error) {
 	s.collectionRoutes()
 	s.searchRoutes()
 	s.accountRoutes()
+	s.draftRoutes()
 	if err := errors.Join(s.setupErrs...); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
@@ -138,6 +144,9 @@ func New(cfg Config, svc Services) (*Server, error) {
 		if err := s.mountIPFS(cfg); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.Moodle != nil {
+		cfg.Moodle.Register(s.mux)
 	}
 	if cfg.Fediverse != nil {
 		cfg.Fediverse.Register(s.mux)

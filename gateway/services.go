@@ -300,4 +300,6 @@ type Services struct {
 	AccountAdmin  AccountAdmin
 	Tokens        Tokens
 	Registrations Registrations
+	// Drafts serves the accounts' drafts (/api/v1/drafts).
+	Drafts Drafts
 }

@@ -52,7 +52,37 @@ type Config struct {
 	Provide ProvideConfig `toml:"provide"`
 	Search  SearchConfig  `toml:"search"`
 	Gateway GatewayConfig `toml:"gateway"`
+	Moodle  MoodleConfig  `toml:"moodle"`
 	Limits  LimitsConfig  `toml:"limits"`
+}
+
+// MoodleConfig is what Moodle's "Share to MoodleNet" finds on this node
+// (gateway/moodle): it is served when gateway.public_url is https.
+type MoodleConfig struct {
+	// Enabled serves the OAuth 2 server and MoodleNet's create call.
+	Enabled bool `toml:"enabled"`
+	// AllowedSites, when not empty, are the only Moodle sites (base URLs
+	// such as https://moodle.example.edu) that may register; empty lets
+	// any site register.
+	AllowedSites []string `toml:"allowed_sites"`
+	// RegistrationsPerHour is how many registrations one client address
+	// may make per hour, after a burst of five.
+	RegistrationsPerHour float64 `toml:"registrations_per_hour"`
+}
+
+// validate checks the moodle keys.
+func (m MoodleConfig) validate() []error {
+	var errs []error
+	for i, s := range m.AllowedSites {
+		u, err := url.Parse(s)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			errs = append(errs, fmt.Errorf("moodle.allowed_sites[%d]: %q is not an https base URL like https://moodle.example.edu", i, s))
+		}
+	}
+	if !(m.RegistrationsPerHour > 0) || m.RegistrationsPerHour > 1e6 {
+		errs = append(errs, fmt.Errorf("moodle.registrations_per_hour: %v: want a rate above 0", m.RegistrationsPerHour))
+	}
+	return errs
 }
 
 // LimitsConfig bounds what other nodes, fediverse servers and HTTP
@@ -98,6 +128,10 @@ type LimitsConfig struct {
 	// ActorKeys bounds the actors' public keys kept ready for checking
 	// signatures (a third of a check is preparing the key).
 	ActorKeys int `toml:"actor_keys"`
+	// FindTimeout bounds how long cat, get, pin and the gateway wait for
+	// the first block of a CID that no peer has offered, before saying that
+	// no provider was found.
+	FindTimeout Duration `toml:"find_timeout"`
 }
 
 // DefaultLimits are the limits every profile starts with.
@@ -117,6 +151,7 @@ func DefaultLimits() LimitsConfig {
 		DeliveriesPerSecond:     10,
 		FediverseKeyFailures:    10_000,
 		ActorKeys:               8192,
+		FindTimeout:             Duration(30 * time.Second),
 	}
 }
 
@@ -144,6 +179,7 @@ func (l LimitsConfig) validate() []error {
 	positive("deliveries_per_second", l.DeliveriesPerSecond > 0)
 	positive("fediverse_key_failures", l.FediverseKeyFailures > 0)
 	positive("actor_keys", l.ActorKeys > 0)
+	positive("find_timeout", l.FindTimeout > 0)
 	return errs
 }
 
@@ -357,6 +393,7 @@ func DefaultConfig(profile string) (Config, error) {
 		Search:  SearchConfig{HQs: []string{}, Timeout: Duration(3 * time.Second), RateLimit: 20},
 		Gateway: GatewayConfig{TrustedProxies: []string{}, AllowPrivateNetworks: []string{}, InboxRate: 20, InboxIPRate: 20,
 			MaxKeyFetches: 8, KeyRefreshMinAge: Duration(5 * time.Minute), KeyFailureTTL: Duration(5 * time.Minute)},
+		Moodle: MoodleConfig{Enabled: true, AllowedSites: []string{}, RegistrationsPerHour: 10},
 		Limits: DefaultLimits(),
 	}
 	for _, a := range dht.DefaultBootstrapPeers {
@@ -448,6 +485,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("provide.interval: %s is negative", time.Duration(c.Provide.Interval)))
 	}
 	errs = append(errs, c.Gateway.validate()...)
+	errs = append(errs, c.Moodle.validate()...)
 	errs = append(errs, c.Limits.validate()...)
 	if len(errs) > 0 {
 		return &api.Error{Kind: api.KindInvalid, Msg: "config: " + errors.Join(errs...).Error()}
@@ -688,6 +726,17 @@ key_refresh_min_age = {{dur .Gateway.KeyRefreshMinAge}}
 # How long a key that could not be fetched is not asked for again.
 key_failure_ttl = {{dur .Gateway.KeyFailureTTL}}
 
+[moodle]
+# Moodle's "Share to MoodleNet" (Moodle 4.2 to 5.1): with an https
+# public_url, the node is an OAuth 2 server that Moodle sites register
+# with, and takes their shared backups as drafts of the teacher who
+# consented. Set the node's https URL as the MoodleNet URL in Moodle.
+enabled = {{.Moodle.Enabled}}
+# The only Moodle sites (https base URLs) that may register; empty: any.
+allowed_sites = {{list .Moodle.AllowedSites}}
+# Registrations one client address may make per hour, after a burst of 5.
+registrations_per_hour = {{.Moodle.RegistrationsPerHour}}
+
 [limits]
 # What other nodes, fediverse servers and HTTP clients can make this node
 # hold or do. Every cache and queue filled from outside is bounded here.
@@ -722,4 +771,7 @@ deliveries_per_second = {{.Limits.DeliveriesPerSecond}}
 fediverse_key_failures = {{.Limits.FediverseKeyFailures}}
 # Actors' public keys kept ready for checking signatures.
 actor_keys = {{.Limits.ActorKeys}}
+# How long cat, get, pin and the /ipfs/ gateway look for a peer that has a
+# CID before saying that none was found.
+find_timeout = {{dur .Limits.FindTimeout}}
 `

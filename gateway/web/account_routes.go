@@ -13,10 +13,17 @@ func (a *App) accountRoutes(mux *http.ServeMux) {
 		mux.HandleFunc("POST /settings/password", a.page(a.changePassword))
 		mux.HandleFunc("POST /settings/tokens", a.page(a.createToken))
 		mux.HandleFunc("POST /settings/tokens/{id}/revoke", a.page(a.revokeToken))
+		if a.svc.OAuth != nil {
+			mux.HandleFunc("POST /settings/moodle/{id}/revoke", a.page(a.revokeMoodle))
+		}
 		if a.svc.People != nil && a.svc.Files != nil {
 			mux.HandleFunc("POST /settings/avatar", a.page(a.uploadAvatar))
 			mux.HandleFunc("POST /settings/avatar/remove", a.page(a.removeAvatar))
 		}
+	}
+	if a.svc.OAuth != nil {
+		mux.HandleFunc("GET /oauth/authorize", a.page(a.consentForm))
+		mux.HandleFunc("POST /oauth/authorize", a.page(a.consent))
 	}
 	if a.svc.Admin != nil {
 		mux.HandleFunc("GET /admin", a.page(a.adminHome))

@@ -158,6 +158,9 @@ type response struct {
 	status   int // 0 = 200
 	data     any
 	redirect string
+	// formAction, when set, is an origin the page's forms may post to
+	// besides the node (the consent page's Moodle, Send to Moodle's site).
+	formAction string
 }
 
 // handler is a page's handler: it reads the request and the visitor, and
@@ -204,6 +207,9 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, v *visitor, res res
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if res.formAction != "" {
+		w.Header().Set("Content-Security-Policy", csp("'self' "+res.formAction))
+	}
 	if res.status != 0 {
 		w.WriteHeader(res.status)
 	}
@@ -237,11 +243,17 @@ func (a *App) renderError(w http.ResponseWriter, r *http.Request, v *visitor, er
 // framing by other sites.
 func setHeaders(w http.ResponseWriter) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "+
-		"frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+	h.Set("Content-Security-Policy", csp("'self'"))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
+}
+
+// csp is the pages' Content-Security-Policy with the form-action sources
+// given.
+func csp(formAction string) string {
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; " +
+		"frame-src 'self'; object-src 'none'; base-uri 'none'; form-action " + formAction + "; frame-ancestors 'self'"
 }
 
 // client is what rate limits count the visitor by.

@@ -51,6 +51,10 @@ func (a *App) resourceRoutes(mux *http.ServeMux) {
 		mux.Handle("GET /r/{id}/providers", newProviderCounts(a))
 	}
 	if a.svc.Files != nil {
+		mux.HandleFunc("GET /r/{id}/file/{name}", a.resourceFile)
+		mux.HandleFunc("GET /r/{id}/moodle", a.page(a.sendToMoodle))
+	}
+	if a.svc.Files != nil {
 		mux.HandleFunc("GET /publish", a.page(a.publishForm))
 		mux.HandleFunc("POST /publish", a.page(a.publish))
 		if a.svc.Drafts != nil {

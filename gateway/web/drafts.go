@@ -15,7 +15,7 @@ import (
 // the link, and the file an earlier try stored (kept_cid, kept_name). A
 // file chosen with the draft is stored, then kept the same way.
 var draftFields = []string{"title", "summary", "license", "language", "level", "type", "subjects", "keywords",
-	"community", "derived_from", "url", "kept_cid", "kept_name"}
+	"community", "derived_from", "creators", "url", "kept_cid", "kept_name"}
 
 // draftsView is the data of the drafts page.
 type draftsView struct {

@@ -336,3 +336,24 @@ func TestCleanFilename(t *testing.T) {
 		}
 	}
 }
+
+// Authors named one per line (as an import's draft keeps them) are
+// published as the resource's creators; markup in a name is refused.
+func TestPublishNamesTheAuthors(t *testing.T) {
+	n := newContentNode()
+	ca := newContentApp(t, n, Config{})
+	cc := ca.client(t, "ada", "en")
+	fields := append(goodFields()[:11], [2]string{"url", "https://example.org/lesson"},
+		[2]string{"creators", "Ana Silva\n\n  Bo Chen  \n"})
+	if res, _ := cc.upload("/publish", fields, "", 0); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("publish with authors: %d", res.StatusCode)
+	}
+	got := n.published[0].Creators
+	if len(got) != 2 || got[0].Name != "Ana Silva" || got[1].Name != "Bo Chen" || got[1].Role != "author" {
+		t.Fatalf("creators %+v", got)
+	}
+	fields[len(fields)-1][1] = "<b>Eve</b>"
+	if res, body := cc.upload("/publish", fields, "", 0); res.StatusCode != 400 || !strings.Contains(body, `id="e-creators"`) {
+		t.Fatalf("markup in an author's name: %d", res.StatusCode)
+	}
+}

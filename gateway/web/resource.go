@@ -49,6 +49,9 @@ type resourceView struct {
 	CommentForm *form
 	// Providers is where app.js asks how many peers hold the file.
 	Providers string
+	// SendToMoodle is the page that sends the resource to a Moodle site;
+	// "" when there is nothing to send.
+	SendToMoodle string
 }
 
 // versionRow is one version in the list of versions.
@@ -155,6 +158,9 @@ func (a *App) describe(page *resourceView, rv api.ResourceView, peer string) {
 		}
 	}
 	page.Link = httpURL(rv.Latest.URL)
+	if a.svc.Files != nil && !rv.Deleted && (rv.Latest.File != nil || page.Link != "") {
+		page.SendToMoodle = "/r/" + url.PathEscape(rv.ID) + "/moodle"
+	}
 	for _, it := range rv.Versions {
 		row := versionRow{Version: it.Version, Published: it.Published, Link: httpURL(it.URL)}
 		if it.FileCID != "" {

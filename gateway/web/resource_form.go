@@ -53,6 +53,7 @@ func (a *App) checkResource(v *visitor, f *form, hasFile, edit bool) resourceFie
 	req.Subjects = checkSubjects(v, f)
 	req.Keywords = checkKeywords(v, f)
 	req.DerivedFrom = checkDerived(v, f)
+	req.Creators = checkCreators(v, f)
 	if c := f.Get("community"); c != "" && !edit {
 		if _, ok := actorRef(c); !ok {
 			f.fail("community", v.t("publish.community.invalid"))
@@ -172,6 +173,32 @@ func checkDerived(v *visitor, f *form) []string {
 		f.fail("derived_from", v.t("publish.derived.many", maxDerived))
 	}
 	return out
+}
+
+// maxCreators bounds the authors one form names.
+const maxCreators = 50
+
+// checkCreators reads the authors named one per line, each a name of one
+// line without markup.
+func checkCreators(v *visitor, f *form) []api.Creator {
+	text := f.Get("creators")
+	if !utf8.ValidString(text) {
+		f.fail("creators", v.t("form.text.invalid"))
+		return nil
+	}
+	cs := api.CreatorsFromLines(text)
+	for _, c := range cs {
+		switch {
+		case utf8.RuneCountInString(c.Name) > activity.MaxTitle:
+			f.fail("creators", v.t("form.text.long", activity.MaxTitle))
+		case strings.ContainsAny(c.Name, "<>\t\r"):
+			f.fail("creators", v.t("form.text.markup"))
+		}
+	}
+	if len(cs) > maxCreators {
+		f.fail("creators", v.t("publish.creators.many", maxCreators))
+	}
+	return cs
 }
 
 // prefill puts a resource's metadata in the edit form. The content is

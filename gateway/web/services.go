@@ -165,6 +165,21 @@ type Drafts interface {
 	DeleteDraft(ctx context.Context, username string, id int64) error
 }
 
+// OAuth is the node's OAuth 2 authorization server as its consent page
+// and the settings page use it (Moodle's "Share to MoodleNet").
+type OAuth interface {
+	// OAuthClient finds a registered client (KindNotFound if none).
+	OAuthClient(ctx context.Context, clientID string) (api.OAuthClient, error)
+	// Authorize records username's consent and returns the single-use
+	// code to send to req.RedirectURI.
+	Authorize(ctx context.Context, username string, req api.AuthorizeRequest) (string, error)
+	// OAuthGrants lists the Moodle sites username consented to.
+	OAuthGrants(ctx context.Context, username string) ([]api.OAuthGrant, error)
+	// RevokeOAuthGrant ends one of username's grants; another's is not
+	// found.
+	RevokeOAuthGrant(ctx context.Context, username string, id int64) error
+}
+
 // Fetcher brings into the node what a search found elsewhere: a
 // resource or an actor whose log the node does not hold.
 type Fetcher interface {
@@ -195,4 +210,5 @@ type Services struct {
 	Searcher     Searcher
 	Fetcher      Fetcher // nil: a page of what the node lacks is 404
 	Drafts       Drafts  // nil: no drafts
+	OAuth        OAuth   // nil: no consent page (no sharing from Moodle)
 }

@@ -54,6 +54,9 @@ type settingsView struct {
 	Avatar   bool
 	Tokens   []api.Token
 	NewToken *api.NewToken // the token just made: its secret is shown this once
+	// MoodleSites are the Moodle sites the person let share to their
+	// drafts.
+	MoodleSites []api.OAuthGrant
 	// The forms of the page, each with its values and errors.
 	ProfileForm, AvatarForm, LanguageForm, PasswordForm, TokenForm *form
 }
@@ -77,7 +80,12 @@ func (a *App) settingsData(ctx context.Context, acc api.Account) (settingsView, 
 		sv.ProfileForm.Values.Set("name", acc.DisplayName)
 	}
 	sv.LanguageForm.Values.Set("lang", acc.Language)
-	sv.Tokens, err = a.svc.Settings.Tokens(ctx, acc.Username)
+	if sv.Tokens, err = a.svc.Settings.Tokens(ctx, acc.Username); err != nil {
+		return sv, err
+	}
+	if a.svc.OAuth != nil {
+		sv.MoodleSites, err = a.svc.OAuth.OAuthGrants(ctx, acc.Username)
+	}
 	return sv, err
 }
 
@@ -382,4 +390,22 @@ func (a *App) revokeToken(r *http.Request, v *visitor) (response, error) {
 	}
 	v.flash("notice.token_revoked", r)
 	return response{redirect: "/settings"}, nil
+}
+
+// revokeMoodle ends one of the signed-in person's Moodle connections: the
+// site's tokens stop working at once.
+func (a *App) revokeMoodle(r *http.Request, v *visitor) (response, error) {
+	acc, err := v.require(api.ActionPublish)
+	if err != nil {
+		return response{}, err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return response{}, api.NotFoundf("%s", v.t("error.notfound"))
+	}
+	if err := a.svc.OAuth.RevokeOAuthGrant(detached(r.Context()), acc.Username, id); err != nil {
+		return response{}, err
+	}
+	v.flash("notice.moodle_revoked", r)
+	return response{redirect: "/settings#moodle"}, nil
 }

@@ -51,6 +51,16 @@ type Config struct {
 	// SetupValidity is how long a setup token works: 24 hours.
 	SetupValidity time.Duration
 
+	// OAuth 2 (oauth.go): an authorization code works
+	// OAuthCodeValidity, 1 minute, once; an access token
+	// OAuthAccessValidity, 1 hour; a refresh token OAuthRefreshValidity,
+	// 90 days, each refresh rotating it. MaxOAuthClients bounds the
+	// registered clients (Moodle sites): 10,000.
+	OAuthCodeValidity    time.Duration
+	OAuthAccessValidity  time.Duration
+	OAuthRefreshValidity time.Duration
+	MaxOAuthClients      int
+
 	// Bounds on what outside input can make.
 	MaxAccounts    int // every status: 100,000
 	MaxPending     int // waiting for approval: 1,000
@@ -102,6 +112,10 @@ func (c *Config) defaults() {
 	setDuration(&c.SessionIdle, 30*24*time.Hour)
 	setDuration(&c.SessionMax, 90*24*time.Hour)
 	setDuration(&c.SetupValidity, 24*time.Hour)
+	setDuration(&c.OAuthCodeValidity, time.Minute)
+	setDuration(&c.OAuthAccessValidity, time.Hour)
+	setDuration(&c.OAuthRefreshValidity, 90*24*time.Hour)
+	setDefault(&c.MaxOAuthClients, 10_000)
 	setDefault(&c.MaxAccounts, 100_000)
 	setDefault(&c.MaxPending, 1000)
 	setDefault(&c.MaxSessions, 50)
@@ -219,7 +233,7 @@ func New(ctx context.Context, cfg Config, actors ActorMaker) (*Service, error) {
 	if !cfg.Password.valid() {
 		return nil, fmt.Errorf("accounts: bad argon2id parameters %+v", cfg.Password)
 	}
-	db, err := sqlitedb.Open(cfg.Path, sqlitedb.Options{Schema: schema, Migrate: migrate, ReadConns: 2})
+	db, err := sqlitedb.Open(cfg.Path, sqlitedb.Options{Schema: schema + oauthSchema, Migrate: migrate, ReadConns: 2})
 	if err != nil {
 		return nil, fmt.Errorf("open accounts: %w", err)
 	}
@@ -257,8 +271,9 @@ func migrate(db *sql.DB) error {
 // Close closes the database.
 func (s *Service) Close() error { return s.db.Close() }
 
-// Purge deletes what has expired: sessions, setup tokens, and invitations
-// a month past their end. New runs it; the daemon may run it daily.
+// Purge deletes what has expired: sessions, setup tokens, invitations
+// a month past their end, and OAuth codes, grants and unused clients
+// (oauth.go). New runs it; the daemon may run it daily.
 func (s *Service) Purge(ctx context.Context) error {
 	now := s.nowMS()
 	return s.db.Tx(ctx, func(tx *sqlitedb.Tx) error {
@@ -271,7 +286,7 @@ func (s *Service) Purge(ctx context.Context) error {
 				return fmt.Errorf("purge accounts: %w", err)
 			}
 		}
-		return nil
+		return purgeOAuth(ctx, tx, now)
 	})
 }
 

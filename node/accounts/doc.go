@@ -1,7 +1,10 @@
 // Package accounts is the node's accounts room: the people of the node
 // (accounts), their roles (admin, moderator, member), their passwords,
 // browser sessions and personal API tokens, the registration mode and
-// invitations, and the one-time setup token that makes the first admin.
+// invitations, the one-time setup token that makes the first admin, and
+// the storage of the node's OAuth 2 authorization server for Moodle's
+// "Share to MoodleNet" (oauth.go: registered clients, single-use codes,
+// grants with their rotating access and refresh tokens).
 //
 // It owns accounts.db, a database file of its own (opened with package
 // sqlitedb: owner-only, WAL, synchronous commits), never lyceum.db. All
@@ -17,7 +20,8 @@
 // leaves no trace.
 //
 // Secrets are stored only hashed: passwords with argon2id (password.go),
-// the random tokens (sessions, API tokens, invitations, setup) with
+// the random tokens (sessions, API tokens, invitations, setup, OAuth
+// client secrets, codes and tokens) with
 // SHA-256, enough for 128 to 256 random bits. Every method validates what
 // it is given and answers with api.Error kinds whose messages may be
 // shown to the person; login failures say only "wrong username or

@@ -57,6 +57,10 @@ type PublishRequest struct {
 	Type        string   `json:"type,omitempty"`
 	Community   string   `json:"community,omitempty"` // name, handle or DID
 	DerivedFrom []string `json:"derived_from,omitempty"`
+	// Creators are the resource's authors when the signing actor is not
+	// (an imported library): they follow the actor, who is then its
+	// publisher. In an update, absent keeps the creators.
+	Creators []Creator `json:"creators,omitempty"`
 }
 
 // Published is the answer to a publish, update or delete.

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
 	"github.com/lyceum-oer/lyceum/gateway"
 	"github.com/lyceum-oer/lyceum/gateway/delivery"
 	"github.com/lyceum-oer/lyceum/gateway/fediverse"
+	"github.com/lyceum-oer/lyceum/gateway/moodle"
 	"github.com/lyceum-oer/lyceum/gateway/web"
 	"github.com/lyceum-oer/lyceum/node"
 	"github.com/lyceum-oer/lyceum/node/api"
@@ -170,6 +172,9 @@ func (d *Daemon) startHTTP(cfg node.Config) error {
 		return fmt.Errorf("build the web app: %w", err)
 	}
 	gwCfg.Web = app
+	if gwCfg.Moodle, err = d.moodleSurface(cfg, proxies); err != nil {
+		return err
+	}
 	if d.http, err = gateway.New(gwCfg, d.services()); err != nil {
 		return err
 	}
@@ -186,6 +191,28 @@ func (d *Daemon) startHTTP(cfg node.Config) error {
 		}
 	}()
 	return nil
+}
+
+// moodleSurface builds what Moodle's "Share to MoodleNet" speaks to,
+// when [moodle] is enabled and the public URL is https (or loopback http);
+// nil otherwise.
+func (d *Daemon) moodleSurface(cfg node.Config, proxies []netip.Prefix) (gateway.WebApp, error) {
+	pub := cfg.Gateway.PublicURL
+	if !cfg.Moodle.Enabled || pub == "" {
+		return nil, nil
+	}
+	if err := moodle.CheckPublicURL(pub); err != nil {
+		d.log.Warn("Moodle sharing is off: the public URL is not https", "public_url", pub)
+		return nil, nil
+	}
+	accounts := d.node.Accounts()
+	m, err := moodle.New(pub, moodle.Services{OAuth: accounts, Files: d.node.Content(), Drafts: accounts},
+		moodle.WithAllowedSites(cfg.Moodle.AllowedSites...), moodle.WithRegistrationRate(cfg.Moodle.RegistrationsPerHour, 5),
+		moodle.WithRateLimitedKeys(cfg.Limits.RateLimitedClients), moodle.WithTrustedProxies(proxies), moodle.WithLogger(d.log))
+	if err != nil {
+		return nil, fmt.Errorf("build the Moodle surface: %w", err)
+	}
+	return m, nil
 }
 
 // Node is the running node.

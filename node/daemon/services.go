@@ -15,6 +15,6 @@ func Services(n *node.Node) gateway.Services {
 		Actors: social, Publisher: social, Resources: social, Follower: social, Liker: social, Feeds: social,
 		Curator: social, Collections: social, Views: social, Blocker: n.Blocklist(),
 		Searcher: search, Delister: search, Index: search,
-		Accounts: accounts, AccountAdmin: accounts, Tokens: accounts, Registrations: accounts,
+		Accounts: accounts, AccountAdmin: accounts, Tokens: accounts, Registrations: accounts, Drafts: accounts,
 	}
 }

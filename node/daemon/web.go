@@ -9,7 +9,8 @@ import (
 
 // WebServices are the node's rooms as the web app (gateway/web) uses
 // them: the accounts room for sessions, setup, registration, settings
-// and administration; content for files; social for resources, people
+// and administration, and the OAuth consent Moodle asks for; content
+// for files; social for resources, people
 // and collections; search. Comments merge the node's own with the
 // replies the fediverse bridge received (bridge nil: the node's only).
 // Its dashboard does not follow AutoNAT (reachability "unknown" online):
@@ -32,6 +33,7 @@ func webServices(n *node.Node, bridge *fediverse.Bridge, reach *swarm.Reachabili
 		Searcher: n.Search(),
 		Fetcher:  fetcher(n),
 		Drafts:   accounts,
+		OAuth:    accounts,
 	}
 }
 

@@ -27,6 +27,9 @@ func (s *Service) Publish(ctx context.Context, req api.PublishRequest) (api.Publ
 	if err != nil {
 		return api.Published{}, err
 	}
+	if err := checkCreators(req.Creators); err != nil {
+		return api.Published{}, err
+	}
 	media, err := s.media(ctx, req)
 	if err != nil {
 		return api.Published{}, err
@@ -40,7 +43,7 @@ func (s *Service) Publish(ctx context.Context, req api.PublishRequest) (api.Publ
 		Title: req.Title, Description: req.Summary, License: req.License, Language: req.Language,
 		Subjects: req.Subjects, Keywords: req.Keywords, Level: req.Level, LearningResourceType: req.Type,
 		DerivedFrom: req.DerivedFrom, Published: time.Now().UTC(),
-		Creators: []activity.Creator{{Name: actor.DisplayName(), Actor: did, Role: "author"}},
+		Creators: creators(actor.DisplayName(), did, "author", req.Creators),
 		Origin:   &activity.Origin{Node: actor.Node, Handle: actor.Handle},
 	}
 	if media.Kind == activity.KindLink {
@@ -67,6 +70,35 @@ func (s *Service) Publish(ctx context.Context, req api.PublishRequest) (api.Publ
 		s.announcer.Announce(ctx, g, e.CID.String())
 	}
 	return api.Published{ID: e.CID.String(), Version: 1, ActivityCID: e.CID.String(), FileCID: media.CID}, nil
+}
+
+// creators are a resource's creators: the signing actor, its author, or
+// its publisher when the request names the authors (an imported library),
+// who follow it; a creator without a role is an author.
+func creators(name, did, role string, given []api.Creator) []activity.Creator {
+	if len(given) > 0 {
+		role = "publisher"
+	}
+	out := []activity.Creator{{Name: name, Actor: did, Role: role}}
+	for _, c := range given {
+		if c.Role == "" {
+			c.Role = "author"
+		}
+		out = append(out, activity.Creator{Name: c.Name, Role: c.Role})
+	}
+	return out
+}
+
+// checkCreators refuses creators that name an actor: a resource credits
+// another actor only in that actor's own log, so a publisher names the
+// authors by name.
+func checkCreators(given []api.Creator) error {
+	for _, c := range given {
+		if c.Actor != "" {
+			return api.Invalidf("creators are named by name only: leave out %s's actor", api.Quote(c.Name))
+		}
+	}
+	return nil
 }
 
 // media is the content a request names: a link, or a file of the store,
@@ -164,6 +196,9 @@ func (s *Service) UpdateResource(ctx context.Context, id string, req api.Publish
 	if !s.log.IsLocal(ctx, prev.Act.Actor) {
 		return api.Published{}, api.Invalidf("only the author's node can update a resource")
 	}
+	if err := checkCreators(req.Creators); err != nil {
+		return api.Published{}, err
+	}
 	r := *prev.Act.Object.Resource
 	r.ID, r.Version, r.PreviousVersion = id, r.Version+1, prev.CID.String()
 	r.Published, r.Updated = time.Now().UTC(), time.Now().UTC()
@@ -193,6 +228,10 @@ func (s *Service) UpdateResource(ctx context.Context, id string, req api.Publish
 	}
 	if len(req.DerivedFrom) > 0 {
 		r.DerivedFrom = req.DerivedFrom
+	}
+	if len(req.Creators) > 0 && len(r.Creators) > 0 {
+		signer := r.Creators[0]
+		r.Creators = creators(signer.Name, signer.Actor, "author", req.Creators)
 	}
 	a := &activity.Activity{Type: activity.TypeUpdate, Object: activity.Object{Resource: &r}, To: prev.Act.To}
 	e, err := s.log.Append(ctx, prev.Act.Actor, a)

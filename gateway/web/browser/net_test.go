@@ -75,7 +75,7 @@ func sites(t *testing.T) (school, library *site) {
 }
 
 func closeNet() {
-	for _, s := range []*site{testNet.library, testNet.school} {
+	for _, s := range []*site{testNet.library, testNet.school, moodleNode.site} {
 		if s != nil {
 			s.close()
 		}
@@ -86,6 +86,16 @@ func closeNet() {
 // profile, edited by edit, and makes its first admin (admin, with
 // adminPassword) unless admin is "".
 func startSite(name, admin string, edit func(*node.Config)) (*site, error) {
+	return startSiteAt(name, admin, func(c *node.Config, _ string) {
+		if edit != nil {
+			edit(c)
+		}
+	})
+}
+
+// startSiteAt is startSite whose edit also learns the site's URL (for
+// gateway.public_url).
+func startSiteAt(name, admin string, edit func(c *node.Config, url string)) (*site, error) {
 	dir, err := os.MkdirTemp("", "lyceum-browser-"+name+"-")
 	if err != nil {
 		return nil, err
@@ -101,18 +111,16 @@ func startSite(name, admin string, edit func(*node.Config)) (*site, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	cfg := repo.Config()
-	cfg.Swarm.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
-	if edit != nil {
-		edit(&cfg)
-	}
-	repo.SetConfig(cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		repo.Close()
 		os.RemoveAll(dir)
 		return nil, err
 	}
+	cfg := repo.Config()
+	cfg.Swarm.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	edit(&cfg, "http://"+ln.Addr().String())
+	repo.SetConfig(cfg)
 	// A quiet daemon: its log goes nowhere unless a test fails loudly.
 	s.d, err = daemon.New(repo, daemon.WithListener(ln), daemon.WithLogger(quietLogger()),
 		daemon.WithNodeOptions(node.WithSyncInterval(500*time.Millisecond)))
