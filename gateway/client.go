@@ -55,6 +55,9 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, api.Wrap(api.KindUnavailable, "timed out", ctx.Err())
 		}
+		if ctx.Err() != nil { // the caller gave up (Ctrl-C): not the daemon's doing
+			return nil, api.Wrap(api.KindUnavailable, "interrupted", ctx.Err())
+		}
 		return nil, api.Wrap(api.KindUnavailable, fmt.Sprintf("the daemon at %s does not answer", c.base), err)
 	}
 	if resp.StatusCode >= 300 {

@@ -47,7 +47,11 @@ type CARImportOptions struct {
 // its only root. Blocks come in depth-first order, each once, so the same
 // DAG always gives the same bytes. Missing blocks are fetched when online.
 func (c *Content) ExportCAR(ctx context.Context, root cid.Cid, w io.Writer) error {
+	c.streamDAG(ctx, root)
 	ctx = blockservice.ContextWithSession(ctx, c.bserv)
+	if _, err := c.node(ctx, root); err != nil {
+		return fmt.Errorf("export %s: %w", root, err)
+	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	if _, err := bw.Write(carHeader(root)); err != nil {
 		return fmt.Errorf("export %s: %w", root, err)
@@ -151,7 +155,9 @@ type carTuning struct {
 }
 
 func (c *Content) importCAR(ctx context.Context, r io.Reader, o CARImportOptions, tune carTuning) ([]cid.Cid, int, error) {
-	imp := &carImport{ctx: ctx, store: c.store, seen: cid.NewSet(), tune: tune}
+	// Blocks are written without waiting for the disk and synced once, at
+	// the end of the import, before any pin (see deferSync).
+	imp := &carImport{ctx: deferSync(ctx), store: c.store, seen: cid.NewSet(), tune: tune}
 	roots, err := c.importLocked(ctx, r, o, imp)
 	if err != nil {
 		// Only now, with the pin lock released: rollback takes the GC lock,
@@ -204,6 +210,9 @@ func (c *Content) importLocked(ctx context.Context, r io.Reader, o CARImportOpti
 		}
 	}
 	if err := imp.flush(); err != nil {
+		return nil, err
+	}
+	if err := c.store.syncBlocks(); err != nil {
 		return nil, err
 	}
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/exchange/offline"
@@ -23,7 +24,24 @@ import (
 type Option func(*contentOptions)
 
 type contentOptions struct {
-	log *slog.Logger
+	log         *slog.Logger
+	findTimeout time.Duration
+}
+
+// DefaultFindTimeout is how long a read waits for the first block of a
+// root that no peer has offered, when WithFindTimeout is not given.
+const DefaultFindTimeout = 30 * time.Second
+
+// WithFindTimeout bounds how long Cat, Get, Size, Pin and ExportCAR wait
+// for the root block of a CID that is not local: past it they fail with
+// ErrNotFound, saying that no provider was found, instead of waiting for
+// as long as their context lasts.
+func WithFindTimeout(d time.Duration) Option {
+	return func(o *contentOptions) {
+		if d > 0 {
+			o.findTimeout = d
+		}
+	}
 }
 
 // WithLogger sets the logger Content reports to; the default is
@@ -40,29 +58,33 @@ type Content struct {
 	store *Store
 	exch  *Exchange // nil when offline
 	log   *slog.Logger
-	bserv blockservice.BlockService
-	dag   ipld.DAGService
+	// findTimeout bounds the wait for a root no peer has offered.
+	findTimeout time.Duration
+	bserv       blockservice.BlockService
+	dag         ipld.DAGService
 }
 
 // New returns the content operations over s. exch may be nil for an
 // offline node.
 func New(s *Store, exch *Exchange, opts ...Option) *Content {
-	o := contentOptions{log: slog.Default()}
+	o := contentOptions{log: slog.Default(), findTimeout: DefaultFindTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	var bserv blockservice.BlockService
+	cache := cacheBlockstore{s.bs}
 	if exch != nil {
-		bserv = blockservice.New(s.bs, exch.exchange())
+		bserv = blockservice.New(cache, exch.exchange())
 	} else {
-		bserv = blockservice.New(s.bs, offline.Exchange(s.bs))
+		bserv = blockservice.New(cache, offline.Exchange(s.bs))
 	}
 	return &Content{
-		store: s,
-		exch:  exch,
-		log:   o.log,
-		bserv: bserv,
-		dag:   merkledag.NewDAGService(bserv),
+		store:       s,
+		exch:        exch,
+		log:         o.log,
+		findTimeout: o.findTimeout,
+		bserv:       bserv,
+		dag:         merkledag.NewDAGService(bserv),
 	}
 }
 
@@ -91,14 +113,29 @@ func (c *Content) provide(ctx context.Context, root cid.Cid) {
 	}
 }
 
-// node fetches the node for k, locally or from peers, mapping a miss to
-// ErrNotFound.
-func (c *Content) node(ctx context.Context, k cid.Cid) (ipld.Node, error) {
-	nd, err := c.dag.Get(ctx, k)
-	if err != nil {
-		return nil, notFound(err)
+// streamDAG starts fetching root's DAG as one stream from a peer that has
+// it (see Exchange.StreamDAG); reads then find its blocks as they come.
+func (c *Content) streamDAG(ctx context.Context, root cid.Cid) {
+	if c.exch != nil {
+		c.exch.StreamDAG(ctx, root)
 	}
-	return nd, nil
+}
+
+// node fetches the node for k, locally or from peers, mapping a miss to
+// ErrNotFound. A k that no peer offers within the find timeout is an
+// ErrNotFound that says so; once found, the rest of the DAG is fetched
+// within ctx.
+func (c *Content) node(ctx context.Context, k cid.Cid) (ipld.Node, error) {
+	fctx, cancel := context.WithTimeout(ctx, c.findTimeout)
+	defer cancel()
+	nd, err := c.dag.Get(fctx, k)
+	if err == nil {
+		return nd, nil
+	}
+	if ctx.Err() == nil && errors.Is(fctx.Err(), context.DeadlineExceeded) {
+		return nil, &NoProviderError{CID: k, After: c.findTimeout}
+	}
+	return nil, notFound(err)
 }
 
 // notFound adds ErrNotFound to errors that mean a block could not be had.
@@ -113,6 +150,7 @@ func notFound(err error) error {
 // Blocks are fetched as the reader reaches them, within ctx. It fails with
 // ErrNotFile for a directory.
 func (c *Content) Cat(ctx context.Context, root cid.Cid) (io.ReadSeekCloser, int64, error) {
+	c.streamDAG(ctx, root)
 	ctx = blockservice.ContextWithSession(ctx, c.bserv)
 	nd, err := c.node(ctx, root)
 	if err != nil {
@@ -179,6 +217,7 @@ func (c *Content) Size(ctx context.Context, root cid.Cid) (int64, error) {
 // progress, if not nil, is called with the running count of file bytes
 // written.
 func (c *Content) Get(ctx context.Context, root cid.Cid, outPath string, progress func(int64)) error {
+	c.streamDAG(ctx, root)
 	ctx = blockservice.ContextWithSession(ctx, c.bserv)
 	nd, err := c.node(ctx, root)
 	if err != nil {

@@ -1,6 +1,12 @@
 package ipfs
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ipfs/go-cid"
+)
 
 // Errors callers can test with errors.Is to decide what to tell the user.
 // Every error returned by this package wraps at most one of them, together
@@ -29,3 +35,17 @@ var (
 
 // ErrNotPinned means Unpin was given a CID that is not pinned recursively.
 var ErrNotPinned = errors.New("not pinned")
+
+// NoProviderError is the ErrNotFound of a CID that no peer offered within
+// the find timeout (WithFindTimeout).
+type NoProviderError struct {
+	CID   cid.Cid
+	After time.Duration
+}
+
+func (e *NoProviderError) Error() string {
+	return fmt.Sprintf("no provider found for %s after %s; is a peer that has it online?", e.CID, e.After)
+}
+
+// Is makes a NoProviderError an ErrNotFound.
+func (e *NoProviderError) Is(target error) bool { return target == ErrNotFound }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/ipfs/boxo/bitswap"
@@ -64,6 +65,13 @@ type Exchange struct {
 	bs    *bitswap.Bitswap
 	early *earlyPeers
 	prov  provider.System // nil when not providing
+
+	fetches dagFetches     // DAG streams being received
+	counts  dagCounters    // their traffic, both ways
+	done    chan struct{}  // closed by Close: DAG streams stop
+	wg      sync.WaitGroup // the DAG stream receivers
+
+	closeOnce sync.Once
 }
 
 // NewExchange starts bitswap on h over s's blockstore and, when cfg.Provide
@@ -75,7 +83,8 @@ func NewExchange(h host.Host, router routing.Routing, s *Store, cfg ExchangeConf
 	for _, opt := range opts {
 		opt(&o)
 	}
-	e := &Exchange{store: s, host: h, log: o.log}
+	e := &Exchange{store: s, host: h, log: o.log, done: make(chan struct{}),
+		fetches: dagFetches{byRoot: map[cid.Cid]*dagFetch{}}}
 
 	var finder routing.ContentDiscovery // a typed nil would look like a router to bitswap
 	if router != nil {
@@ -84,6 +93,7 @@ func NewExchange(h host.Host, router routing.Routing, s *Store, cfg ExchangeConf
 	// bitswap ties its workers to this context; Close stops them.
 	e.bs = bitswap.New(context.Background(), bsnet.NewFromIpfsHost(h), finder, s.bs)
 	e.early = adoptEarlyPeers(h.Network(), e.bs)
+	h.SetStreamHandler(DAGProtocol, newDAGServer(e).handle)
 
 	if cfg.Provide && router != nil {
 		interval := cfg.ProvideInterval
@@ -103,6 +113,7 @@ func NewExchange(h host.Host, router routing.Routing, s *Store, cfg ExchangeConf
 		}
 		prov, err := provider.New(s.root, popts...)
 		if err != nil {
+			h.RemoveStreamHandler(DAGProtocol)
 			e.early.close()
 			_ = e.bs.Close()
 			return nil, fmt.Errorf("start provider: %w", err)
@@ -137,12 +148,16 @@ func (e *Exchange) Reprovide(ctx context.Context) error {
 	return nil
 }
 
-// exchange returns the bitswap exchange for a block service.
-func (e *Exchange) exchange() exchange.Interface { return e.bs }
+// exchange returns the exchange for a block service: bitswap, with the
+// DAG streams in front.
+func (e *Exchange) exchange() exchange.Interface { return streamingExchange{e} }
 
 // Close stops the provider (its queue stays in the Store for the next
 // start) and bitswap. It does not close the host or the Store.
 func (e *Exchange) Close() error {
+	e.host.RemoveStreamHandler(DAGProtocol)
+	e.closeOnce.Do(func() { close(e.done) })
+	e.wg.Wait()
 	var errs []error
 	if e.prov != nil {
 		if err := e.prov.Close(); err != nil {

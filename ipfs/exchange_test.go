@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,4 +137,30 @@ func TestPeerConnectedBeforeTheExchangeStartedIsAsked(t *testing.T) {
 		t.Fatalf("bitswap never asked the early peer: %v", err)
 	}
 	equalBytes(t, got, data)
+}
+
+func TestCatOfACIDNoPeerHasSaysSoInBoundedTime(t *testing.T) {
+	p := MustPeerPair(t)
+	b := New(p.b.store, p.b.exch, WithLogger(quietLogger()), WithFindTimeout(300*time.Millisecond))
+	missing := MustAddBytes(t, MustMemContent(t), randomBytes(47, 1000), ImportOptions{})
+	start := time.Now()
+	_, _, err := b.Cat(context.Background(), missing)
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Cat of a CID nobody has: %v, want ErrNotFound", err)
+	}
+	if !strings.Contains(err.Error(), "no provider found for "+missing.String()+" after 300ms") {
+		t.Errorf("error %q does not say that no provider was found", err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("took %s", took)
+	}
+	if err := b.Pin(context.Background(), missing); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Pin: %v, want ErrNotFound", err)
+	}
+	// A context that ends first is the caller's doing, not a missing provider.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := b.Cat(ctx, missing); err == nil || strings.Contains(err.Error(), "no provider") {
+		t.Errorf("Cat with a cancelled context: %v", err)
+	}
 }

@@ -131,11 +131,17 @@ func (c *Content) Add(ctx context.Context, name string, f files.Node, o ImportOp
 	unlock := c.store.locker.PinLock(ctx)
 	defer unlock.Unlock(ctx)
 
-	buf := ipld.NewBufferedDAG(ctx, c.dag)
-	imp := &importer{ctx: ctx, dag: buf, set: set, progress: progress}
+	// Blocks are written without waiting for the disk, then synced once,
+	// before the pin and before the CID is returned.
+	wctx := deferSync(ctx)
+	buf := ipld.NewBufferedDAG(wctx, c.dag)
+	imp := &importer{ctx: wctx, dag: buf, set: set, progress: progress}
 	nd, err := imp.add(f)
 	if err == nil {
 		err = buf.Commit()
+	}
+	if err == nil {
+		err = c.store.syncBlocks()
 	}
 	if err != nil {
 		return cid.Undef, fmt.Errorf("import %s: %w", name, err)

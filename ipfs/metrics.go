@@ -1,6 +1,9 @@
 package ipfs
 
-import "fmt"
+import (
+	"fmt"
+	"sync/atomic"
+)
 
 // ExchangeStat counts what bitswap exchanged and what the provider
 // announced since the Exchange started.
@@ -14,6 +17,17 @@ type ExchangeStat struct {
 	// run announced.
 	Providing                 bool
 	Reprovides, LastReprovide uint64
+	// DAG streams (DAGProtocol): blocks and bytes received and sent, and
+	// the received streams that ended before the whole DAG (bitswap then
+	// brought the rest).
+	StreamBlocksReceived, StreamBytesReceived uint64
+	StreamBlocksSent, StreamBytesSent         uint64
+	StreamsIncomplete                         uint64
+}
+
+// dagCounters count the DAG streams' traffic.
+type dagCounters struct {
+	blocksIn, bytesIn, blocksOut, bytesOut, incomplete atomic.Uint64
 }
 
 // Stat counts what the Exchange has exchanged and announced, for the
@@ -26,6 +40,9 @@ func (e *Exchange) Stat() (ExchangeStat, error) {
 	st := ExchangeStat{
 		BlocksReceived: bs.BlocksReceived, DupBlocksReceived: bs.DupBlksReceived, BlocksSent: bs.BlocksSent,
 		BytesReceived: bs.DataReceived, BytesSent: bs.DataSent, Wanted: len(bs.Wantlist), Providing: e.prov != nil,
+		StreamBlocksReceived: e.counts.blocksIn.Load(), StreamBytesReceived: e.counts.bytesIn.Load(),
+		StreamBlocksSent: e.counts.blocksOut.Load(), StreamBytesSent: e.counts.bytesOut.Load(),
+		StreamsIncomplete: e.counts.incomplete.Load(),
 	}
 	if e.prov != nil {
 		ps, err := e.prov.Stat()

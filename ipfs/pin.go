@@ -20,7 +20,11 @@ func (c *Content) Pin(ctx context.Context, root cid.Cid) error {
 	unlock := c.store.locker.PinLock(ctx)
 	defer unlock.Unlock(ctx)
 
+	c.streamDAG(ctx, root)
 	fetchCtx := blockservice.ContextWithSession(ctx, c.bserv)
+	if _, err := c.node(fetchCtx, root); err != nil {
+		return fmt.Errorf("pin %s: %w", root, err)
+	}
 	if err := merkledag.FetchGraph(fetchCtx, root, c.dag); err != nil {
 		return fmt.Errorf("pin %s: fetch: %w", root, notFound(err))
 	}
@@ -115,6 +119,14 @@ func (c *Content) GC(ctx context.Context) (removed int, err error) {
 // operation can pin the same root in between. The caller holds the pin lock
 // and has checked that the roots' DAGs are complete.
 func (s *Store) pinRoots(ctx context.Context, roots []cid.Cid) (err error) {
+	// Fetched blocks are cached without a sync (cacheBlockstore): a pin
+	// makes them durable first.
+	if err := s.syncBlocks(); err != nil {
+		return fmt.Errorf("pin: %w", err)
+	}
+	if s.beforePin != nil {
+		s.beforePin()
+	}
 	s.pinMu.Lock()
 	defer s.pinMu.Unlock()
 	var made []cid.Cid

@@ -63,6 +63,7 @@ type Store struct {
 	root   datastore.Batching    // everything: /blocks → flatfs, the rest → pebble
 	bs     blockstore.Blockstore // base, read through the block source if any
 	base   blockstore.Blockstore // the blocks the store owns: listed, collected
+	blocks blockSyncer           // the block folder's sync when it can defer one; nil otherwise
 	locker *gcLocker
 	pinner pin.Pinner
 	// pinMu makes each change to the pin set (check, pin or unpin, flush)
@@ -74,6 +75,10 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// beforePin, set by tests, runs in pinRoots once the blocks are
+	// synced, before the pin is written.
+	beforePin func()
 }
 
 // OpenStore opens the store rooted at dir, creating it if missing. Blocks
@@ -102,6 +107,7 @@ func OpenStore(dir string, opts ...StoreOption) (*Store, error) {
 		_ = root.Close()
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
+	s.blocks, _ = flat.(blockSyncer)
 	return s, nil
 }
 

@@ -10,8 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lyceum-oer/lyceum/node/api"
@@ -38,7 +40,23 @@ var durationType = reflect.TypeFor[Duration]()
 
 // ConfigKeys lists the tables and keys of config.toml in the order of the
 // Config struct, each table before its keys.
-func ConfigKeys() []ConfigKey {
+func ConfigKeys() []ConfigKey { return slices.Clone(configKeys()) }
+
+// configKeys and configKeysByName are worked out once: every command line
+// builds the profile help from them (60 % of a CLI start when each lookup
+// walked the struct again).
+var (
+	configKeys       = sync.OnceValue(walkConfigKeys)
+	configKeysByName = sync.OnceValue(func() map[string]ConfigKey {
+		m := make(map[string]ConfigKey)
+		for _, k := range configKeys() {
+			m[k.Name] = k
+		}
+		return m
+	})
+)
+
+func walkConfigKeys() []ConfigKey {
 	var out []ConfigKey
 	var walk func(t reflect.Type, prefix string, index []int)
 	walk = func(t reflect.Type, prefix string, index []int) {
@@ -82,10 +100,8 @@ func ConfigKeys() []ConfigKey {
 // LookupConfigKey finds a key or table by its dotted name. An unknown name
 // is an invalid-kind error that suggests the nearest known key.
 func LookupConfigKey(name string) (ConfigKey, error) {
-	for _, k := range ConfigKeys() {
-		if k.Name == name {
-			return k, nil
-		}
+	if k, ok := configKeysByName()[name]; ok {
+		return k, nil
 	}
 	return ConfigKey{}, unknownKey(name)
 }
@@ -108,7 +124,7 @@ func SuggestConfigKey(name string) string {
 	lower := strings.ToLower(name)
 	lowerLast := lower[strings.LastIndexByte(lower, '.')+1:]
 	best, bestScore, bestFull := "", math.MaxInt, math.MaxInt
-	for _, k := range ConfigKeys() {
+	for _, k := range configKeys() {
 		full := levenshtein(lower, k.Name)
 		// A right key under a wrong or missing table ("conn_lo" for
 		// swarm.conn_low) is one edit further than its own spelling.
@@ -261,7 +277,7 @@ func parseList(s string) ([]string, error) {
 
 // firstKeyOf names the first key of a table, for examples.
 func firstKeyOf(table string) string {
-	for _, k := range ConfigKeys() {
+	for _, k := range configKeys() {
 		if strings.HasPrefix(k.Name, table+".") && !k.Table {
 			return k.Name
 		}
@@ -280,7 +296,7 @@ type ConfigChange struct {
 // order of the file.
 func DiffConfig(a, b Config) []ConfigChange {
 	var out []ConfigChange
-	for _, k := range ConfigKeys() {
+	for _, k := range configKeys() {
 		if k.Table {
 			continue
 		}
@@ -316,7 +332,7 @@ func ProfileKeys(profile string) ([]string, error) {
 		}
 	}
 	var out []string
-	for _, k := range ConfigKeys() {
+	for _, k := range configKeys() {
 		if seen[k.Name] {
 			out = append(out, k.Name)
 		}

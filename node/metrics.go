@@ -38,22 +38,31 @@ func (n *Node) registerMetrics() error {
 }
 
 var (
-	descBlocksReceived = prometheus.NewDesc("lyceum_bitswap_received_blocks_total", "Blocks bitswap received from peers.", nil, nil)
-	descDupReceived    = prometheus.NewDesc("lyceum_bitswap_duplicate_blocks_total", "Blocks bitswap received that the node had already.", nil, nil)
-	descBlocksSent     = prometheus.NewDesc("lyceum_bitswap_sent_blocks_total", "Blocks bitswap sent to peers.", nil, nil)
-	descBytesReceived  = prometheus.NewDesc("lyceum_bitswap_received_bytes_total", "Block bytes bitswap received from peers.", nil, nil)
-	descBytesSent      = prometheus.NewDesc("lyceum_bitswap_sent_bytes_total", "Block bytes bitswap sent to peers.", nil, nil)
-	descWanted         = prometheus.NewDesc("lyceum_bitswap_wanted_blocks", "Blocks the node wants from peers now.", nil, nil)
-	descReprovided     = prometheus.NewDesc("lyceum_provide_reprovided_total", "Roots announced in the DHT by reprovide runs.", nil, nil)
-	descLastReprovide  = prometheus.NewDesc("lyceum_provide_last_run_roots", "Roots the last reprovide run announced.", nil, nil)
+	descBlocksReceived    = prometheus.NewDesc("lyceum_bitswap_received_blocks_total", "Blocks bitswap received from peers.", nil, nil)
+	descDupReceived       = prometheus.NewDesc("lyceum_bitswap_duplicate_blocks_total", "Blocks bitswap received that the node had already.", nil, nil)
+	descBlocksSent        = prometheus.NewDesc("lyceum_bitswap_sent_blocks_total", "Blocks bitswap sent to peers.", nil, nil)
+	descBytesReceived     = prometheus.NewDesc("lyceum_bitswap_received_bytes_total", "Block bytes bitswap received from peers.", nil, nil)
+	descBytesSent         = prometheus.NewDesc("lyceum_bitswap_sent_bytes_total", "Block bytes bitswap sent to peers.", nil, nil)
+	descWanted            = prometheus.NewDesc("lyceum_bitswap_wanted_blocks", "Blocks the node wants from peers now.", nil, nil)
+	descReprovided        = prometheus.NewDesc("lyceum_provide_reprovided_total", "Roots announced in the DHT by reprovide runs.", nil, nil)
+	descLastReprovide     = prometheus.NewDesc("lyceum_provide_last_run_roots", "Roots the last reprovide run announced.", nil, nil)
+	descStreamBlocksIn    = prometheus.NewDesc("lyceum_dag_stream_received_blocks_total", "Blocks received in DAG streams (/lyceum/dag/1.0.0).", nil, nil)
+	descStreamBytesIn     = prometheus.NewDesc("lyceum_dag_stream_received_bytes_total", "Block bytes received in DAG streams.", nil, nil)
+	descStreamBlocksOut   = prometheus.NewDesc("lyceum_dag_stream_sent_blocks_total", "Blocks sent in DAG streams.", nil, nil)
+	descStreamBytesOut    = prometheus.NewDesc("lyceum_dag_stream_sent_bytes_total", "Block bytes sent in DAG streams.", nil, nil)
+	descStreamsIncomplete = prometheus.NewDesc("lyceum_dag_streams_incomplete_total", "DAG streams received that ended before the whole DAG (bitswap brought the rest).", nil, nil)
 )
+
+// exchangeDescs are the metrics exchangeCollector reports.
+var exchangeDescs = []*prometheus.Desc{descBlocksReceived, descDupReceived, descBlocksSent, descBytesReceived, descBytesSent, descWanted, descReprovided, descLastReprovide,
+	descStreamBlocksIn, descStreamBytesIn, descStreamBlocksOut, descStreamBytesOut, descStreamsIncomplete}
 
 // exchangeCollector reads bitswap's and the provider's counters at each
 // scrape.
 type exchangeCollector struct{ e *ipfs.Exchange }
 
 func (c exchangeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descBlocksReceived, descDupReceived, descBlocksSent, descBytesReceived, descBytesSent, descWanted, descReprovided, descLastReprovide} {
+	for _, d := range exchangeDescs {
 		ch <- d
 	}
 }
@@ -72,6 +81,11 @@ func (c exchangeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descBytesReceived, st.BytesReceived)
 	counter(descBytesSent, st.BytesSent)
 	ch <- prometheus.MustNewConstMetric(descWanted, prometheus.GaugeValue, float64(st.Wanted))
+	counter(descStreamBlocksIn, st.StreamBlocksReceived)
+	counter(descStreamBytesIn, st.StreamBytesReceived)
+	counter(descStreamBlocksOut, st.StreamBlocksSent)
+	counter(descStreamBytesOut, st.StreamBytesSent)
+	counter(descStreamsIncomplete, st.StreamsIncomplete)
 	if st.Providing {
 		counter(descReprovided, st.Reprovides)
 		ch <- prometheus.MustNewConstMetric(descLastReprovide, prometheus.GaugeValue, float64(st.LastReprovide))

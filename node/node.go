@@ -228,7 +228,7 @@ func (n *Node) startNetwork(o options) error {
 			return fmt.Errorf("start exchange: %w", err)
 		}
 	}
-	n.ipfs = ipfs.New(n.store, n.exch, ipfs.WithLogger(o.log))
+	n.ipfs = ipfs.New(n.store, n.exch, ipfs.WithLogger(o.log), ipfs.WithFindTimeout(time.Duration(n.cfg.Limits.FindTimeout)))
 	var copts []content.Option
 	if n.host != nil && n.host.Routing() != nil {
 		copts = append(copts, content.WithFinder(n.host.Routing(), n.host.ID()))

@@ -193,7 +193,10 @@ func (s *Service) RepoStat(ctx context.Context) (ipfs.RepoStat, error) {
 
 // kindOf gives an ipfs error the kind its surfaces report.
 func (s *Service) kindOf(op string, err error) error {
+	var noProvider *ipfs.NoProviderError
 	switch {
+	case errors.As(err, &noProvider):
+		return api.Errorf(api.KindNotFound, "%s: %v", op, noProvider)
 	case errors.Is(err, ipfs.ErrNotFound):
 		msg := op + ": not found"
 		if !s.online {
