@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -192,4 +193,8 @@ func (a *app) printReady(d *nodedaemon.Daemon, cfg node.Config, offline bool) {
 		fmt.Fprintln(a.stderr, link)
 	}
 	fmt.Fprintln(a.stdout, "daemon is ready")
+	// Starting (opening the index, parsing the web app's templates,
+	// migrations) leaves garbage: collect it and hand the pages back now,
+	// since the daemon collects less often than Go's default (see run).
+	debug.FreeOSMemory()
 }

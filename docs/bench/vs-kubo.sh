@@ -10,7 +10,9 @@
 #   docs/bench/vs-kubo.sh add256 bitswap  # some rows
 #   RUNS=5 docs/bench/vs-kubo.sh
 #
-# Rows: add256 add1g addsmall bitswap firstbyte gw256 gwsmall idle.
+# Rows: add256 add1g addsmall bitswap firstbyte gw256 gwsmall idle, and
+# add1gsync (not in the default set): Kubo configured to sync each block,
+# for a comparison of two durable adds.
 # Kubo comes from docs/bench/kubo.sh (built once per machine) or $KUBO.
 # Needs curl and python3. Scratch space is a temporary folder under
 # $TMPDIR (default /tmp), removed at the end; it needs about 4 GiB.
@@ -74,6 +76,23 @@ kubo_init() { # NAME PORTBASE
   IPFS_PATH=$repo "$kubo" config Addresses.Gateway "/ip4/127.0.0.1/tcp/$(($2 + 1))"
   IPFS_PATH=$repo "$kubo" config --json Addresses.Swarm "[\"/ip4/127.0.0.1/tcp/$(($2 + 2))\"]"
 }
+kubo_durable() { # NAME: Kubo's flatfs syncs every block, as Lyceum's add does before it returns
+  local repo=$work/kubo-$1 spec
+  spec=$(IPFS_PATH=$repo "$kubo" config Datastore.Spec | python3 -c '
+import json, sys
+spec = json.load(sys.stdin)
+def durable(m):
+    if m.get("type") == "flatfs":
+        m["sync"] = True
+    for k in ("child",):
+        if k in m:
+            durable(m[k])
+    for c in m.get("mounts", []):
+        durable(c)
+durable(spec)
+print(json.dumps(spec))')
+  IPFS_PATH=$repo "$kubo" config --json Datastore.Spec "$spec"
+}
 kubo_daemon() { # NAME
   IPFS_PATH=$work/kubo-$1 "$kubo" daemon >"$work/kubo-$1.log" 2>&1 &
   pids+=($!)
@@ -129,6 +148,17 @@ row_add1g() {
   # deduplicated, and the scratch space stays at 1 GiB.
   rm -rf "$work/kubo-g" "$work/lyceum-g"
   kubo_init g 25020 2>/dev/null; lyceum_init g 26020
+  local t0 t1; t0=$(start)
+  if [ "$1" = kubo ]; then k g add -Q --offline "$f" >/dev/null; else l g add -q "$f" >/dev/null; fi
+  t1=$(now); elapsed "$t0" "$t1"
+  rm -rf "$work/kubo-g" "$work/lyceum-g"
+}
+
+title[add1gsync]='`add` 1 GiB, no daemon, Kubo with `"sync": true` (durable, as Lyceum)'; unit[add1gsync]=s; better[add1gsync]=lower
+row_add1gsync() {
+  local f=$work/in/add1g; [ -f "$f" ] || randfile "$f" $((1 << 30))
+  rm -rf "$work/kubo-g" "$work/lyceum-g"
+  kubo_init g 25020 2>/dev/null; kubo_durable g; lyceum_init g 26020
   local t0 t1; t0=$(start)
   if [ "$1" = kubo ]; then k g add -Q --offline "$f" >/dev/null; else l g add -q "$f" >/dev/null; fi
   t1=$(now); elapsed "$t0" "$t1"
