@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 
 	"github.com/lyceum-oer/lyceum/gateway/clientip"
 	"github.com/lyceum-oer/lyceum/node/api"
@@ -35,7 +36,7 @@ type App struct {
 	cfg      Config
 	svc      Services
 	log      *slog.Logger
-	pages    map[string]map[string]*template.Template // lang → page → template
+	pages    *pageSet
 	assets   *assets
 	i18n     *catalogs
 	features features
@@ -70,9 +71,20 @@ func New(cfg Config, svc Services) (*App, error) {
 	if a.i18n, err = loadCatalogs(); err != nil {
 		return nil, err
 	}
-	a.pages = map[string]map[string]*template.Template{}
+	// Every page is parsed once here, so that a broken template stops the
+	// node at start; then dropped: parsed, the pages of both languages
+	// held 11 MiB of template trees in an idle daemon. A page is parsed
+	// again, and kept, when first shown.
+	a.pages = &pageSet{layouts: map[string]*template.Template{}, parsed: map[string]*template.Template{}, names: map[string]bool{}}
 	for _, lang := range supported {
-		if a.pages[lang], err = a.parsePages(lang); err != nil {
+		pages, err := a.parsePages(lang)
+		if err != nil {
+			return nil, err
+		}
+		for name := range pages {
+			a.pages.names[name] = true
+		}
+		if a.pages.layouts[lang], err = a.parseLayout(lang); err != nil {
 			return nil, err
 		}
 	}
@@ -106,13 +118,67 @@ func (a *App) IsUpload(r *http.Request) bool {
 		strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
 }
 
+// pageSet holds the pages shown so far, parsed with their layout, by
+// language and page.
+type pageSet struct {
+	layouts map[string]*template.Template // lang → the layout and its parts, never executed
+	names   map[string]bool               // the pages there are
+	mu      sync.Mutex
+	parsed  map[string]*template.Template // lang + "/" + page → the page in its layout
+}
+
+// page returns the page in lang, parsing it when first asked for.
+func (ps *pageSet) page(lang, name string) (*template.Template, error) {
+	if !ps.names[name] {
+		return nil, fmt.Errorf("web: no page %q", name)
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	key := lang + "/" + name
+	if t, ok := ps.parsed[key]; ok {
+		return t, nil
+	}
+	layout, ok := ps.layouts[lang]
+	if !ok {
+		return nil, fmt.Errorf("web: no language %q", lang)
+	}
+	t, err := parsePage(layout, "templates/"+name+".html")
+	if err != nil {
+		return nil, err
+	}
+	ps.parsed[key] = t
+	return t, nil
+}
+
+// parseLayout parses the layout and its parts with the template functions
+// of one language.
+func (a *App) parseLayout(lang string) (*template.Template, error) {
+	layout, err := template.New("layout.html").Funcs(a.funcs(lang)).ParseFS(templateFS, "templates/layout.html", "templates/parts/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: layout: %w", err)
+	}
+	return layout, nil
+}
+
+// parsePage parses one page file into a copy of layout.
+func parsePage(layout *template.Template, file string) (*template.Template, error) {
+	c, err := layout.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("web: %s: %w", file, err)
+	}
+	t, err := c.ParseFS(templateFS, file)
+	if err != nil {
+		return nil, fmt.Errorf("web: %s: %w", strings.TrimPrefix(file, "templates/"), err)
+	}
+	return t, nil
+}
+
 // parsePages parses each page with the layout it is shown in, with the
 // template functions of one language.
 func (a *App) parsePages(lang string) (map[string]*template.Template, error) {
-	funcs := a.funcs(lang)
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts/*.html")
+	layout, err := a.parseLayout(lang)
 	if err != nil {
-		return nil, fmt.Errorf("web: layout: %w", err)
+		return nil, err
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -124,9 +190,9 @@ func (a *App) parsePages(lang string) (map[string]*template.Template, error) {
 		if page == "layout.html" {
 			continue
 		}
-		t, err := template.Must(layout.Clone()).ParseFS(templateFS, name)
+		t, err := parsePage(layout, name)
 		if err != nil {
-			return nil, fmt.Errorf("web: %s: %w", page, err)
+			return nil, err
 		}
 		pages[strings.TrimSuffix(page, ".html")] = t
 	}
@@ -194,9 +260,9 @@ func (a *App) page(h handler) http.HandlerFunc {
 // render writes a page: rendered in full into a buffer first, so that a
 // template error is a clean 500 and not half a page.
 func (a *App) render(w http.ResponseWriter, r *http.Request, v *visitor, res response) {
-	t, ok := a.pages[v.lang][res.page]
-	if !ok {
-		a.renderError(w, r, v, fmt.Errorf("web: no page %q", res.page))
+	t, err := a.pages.page(v.lang, res.page)
+	if err != nil {
+		a.renderError(w, r, v, err)
 		return
 	}
 	var buf bytes.Buffer
