@@ -79,12 +79,7 @@ func (s *Server) apiSaveDraft(w http.ResponseWriter, r *http.Request, req api.Dr
 }
 
 func (s *Server) apiDraft(w http.ResponseWriter, r *http.Request) {
-	username, err := draftOwner(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	id, ok := s.pathID(w, r)
+	username, id, ok := s.draftRef(w, r)
 	if !ok {
 		return
 	}
@@ -92,13 +87,20 @@ func (s *Server) apiDraft(w http.ResponseWriter, r *http.Request) {
 	s.answer(w, r, d, err)
 }
 
-func (s *Server) apiDeleteDraft(w http.ResponseWriter, r *http.Request) {
+// draftRef reads whose draft and which one a request names, or answers
+// the error and reports false.
+func (s *Server) draftRef(w http.ResponseWriter, r *http.Request) (string, int64, bool) {
 	username, err := draftOwner(r)
 	if err != nil {
 		s.fail(w, r, err)
-		return
+		return "", 0, false
 	}
 	id, ok := s.pathID(w, r)
+	return username, id, ok
+}
+
+func (s *Server) apiDeleteDraft(w http.ResponseWriter, r *http.Request) {
+	username, id, ok := s.draftRef(w, r)
 	if !ok {
 		return
 	}

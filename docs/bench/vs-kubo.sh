@@ -142,23 +142,16 @@ row_add256() {
 }
 
 title[add1g]='`add` 1 GiB, no daemon'; unit[add1g]=s; better[add1g]=lower
-row_add1g() {
+row_add1g() { add1g "$1" ""; }
+title[add1gsync]='`add` 1 GiB, no daemon, Kubo with `"sync": true` (durable, as Lyceum)'; unit[add1gsync]=s; better[add1gsync]=lower
+row_add1gsync() { add1g "$1" durable; }
+add1g() { # SYSTEM DURABLE
   local f=$work/in/add1g; [ -f "$f" ] || randfile "$f" $((1 << 30))
   # The same file each run: each side gets a fresh repo, so nothing is
   # deduplicated, and the scratch space stays at 1 GiB.
   rm -rf "$work/kubo-g" "$work/lyceum-g"
   kubo_init g 25020 2>/dev/null; lyceum_init g 26020
-  local t0 t1; t0=$(start)
-  if [ "$1" = kubo ]; then k g add -Q --offline "$f" >/dev/null; else l g add -q "$f" >/dev/null; fi
-  t1=$(now); elapsed "$t0" "$t1"
-  rm -rf "$work/kubo-g" "$work/lyceum-g"
-}
-
-title[add1gsync]='`add` 1 GiB, no daemon, Kubo with `"sync": true` (durable, as Lyceum)'; unit[add1gsync]=s; better[add1gsync]=lower
-row_add1gsync() {
-  local f=$work/in/add1g; [ -f "$f" ] || randfile "$f" $((1 << 30))
-  rm -rf "$work/kubo-g" "$work/lyceum-g"
-  kubo_init g 25020 2>/dev/null; kubo_durable g; lyceum_init g 26020
+  [ -z "$2" ] || kubo_durable g
   local t0 t1; t0=$(start)
   if [ "$1" = kubo ]; then k g add -Q --offline "$f" >/dev/null; else l g add -q "$f" >/dev/null; fi
   t1=$(now); elapsed "$t0" "$t1"

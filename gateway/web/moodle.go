@@ -81,7 +81,7 @@ func (a *App) sendToMoodle(r *http.Request, v *visitor) (response, error) {
 	}
 	sv.Action, sv.ResourceInfo = base+moodleImportPath, string(info)
 	if file := rv.Latest.File; file != nil {
-		sv.ResourceURL, sv.Type = a.publicBase(r)+resourceFilePath(rv.ID, *file), "file"
+		sv.ResourceURL, sv.Type = a.baseURL(r)+resourceFilePath(rv.ID, *file), "file"
 	} else {
 		sv.ResourceURL, sv.Type = rv.Latest.URL, "link"
 	}
@@ -105,19 +105,6 @@ func moodleSite(s string) (string, bool) {
 	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), moodleImportPath)
 	u.RawPath = ""
 	return strings.TrimSuffix(u.String(), "/"), true
-}
-
-// publicBase is the node's public base URL: the configured one, or the
-// one the visitor reached.
-func (a *App) publicBase(r *http.Request) string {
-	if a.cfg.PublicURL != "" {
-		return strings.TrimRight(a.cfg.PublicURL, "/")
-	}
-	scheme := "http"
-	if a.secure(r) {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }
 
 // resourceFilePath is where the web app serves a resource's current

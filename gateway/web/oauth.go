@@ -107,7 +107,7 @@ func (a *App) consentForm(r *http.Request, v *visitor) (response, error) {
 	if err != nil || redirect != "" {
 		return response{redirect: redirect}, err
 	}
-	if u, err := url.Parse(a.publicBase(r)); err == nil {
+	if u, err := url.Parse(a.baseURL(r)); err == nil {
 		cv.Node = u.Host
 	}
 	return response{page: "consent", title: "oauth.title", data: cv, formAction: origin(cv.RedirectURI)}, nil

@@ -377,24 +377,19 @@ func (a *App) createToken(r *http.Request, v *visitor) (response, error) {
 // revokeToken revokes one of the account's own tokens: an id of
 // another account's is not found.
 func (a *App) revokeToken(r *http.Request, v *visitor) (response, error) {
-	acc, err := v.require(api.ActionPublish)
-	if err != nil {
-		return response{}, err
-	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return response{}, api.NotFoundf("%s", v.t("error.notfound"))
-	}
-	if err := a.svc.Settings.RevokeToken(detached(r.Context()), acc.Username, id); err != nil {
-		return response{}, err
-	}
-	v.flash("notice.token_revoked", r)
-	return response{redirect: "/settings"}, nil
+	return revokeOwn(r, v, a.svc.Settings.RevokeToken, "notice.token_revoked", "/settings")
 }
 
 // revokeMoodle ends one of the signed-in person's Moodle connections: the
 // site's tokens stop working at once.
 func (a *App) revokeMoodle(r *http.Request, v *visitor) (response, error) {
+	return revokeOwn(r, v, a.svc.OAuth.RevokeOAuthGrant, "notice.moodle_revoked", "/settings#moodle")
+}
+
+// revokeOwn revokes the signed-in person's own credential numbered by the
+// path's id with revoke, then says notice on the page at back; an id of
+// another account's is not found.
+func revokeOwn(r *http.Request, v *visitor, revoke func(ctx context.Context, username string, id int64) error, notice, back string) (response, error) {
 	acc, err := v.require(api.ActionPublish)
 	if err != nil {
 		return response{}, err
@@ -403,9 +398,9 @@ func (a *App) revokeMoodle(r *http.Request, v *visitor) (response, error) {
 	if err != nil || id <= 0 {
 		return response{}, api.NotFoundf("%s", v.t("error.notfound"))
 	}
-	if err := a.svc.OAuth.RevokeOAuthGrant(detached(r.Context()), acc.Username, id); err != nil {
+	if err := revoke(detached(r.Context()), acc.Username, id); err != nil {
 		return response{}, err
 	}
-	v.flash("notice.moodle_revoked", r)
-	return response{redirect: "/settings#moodle"}, nil
+	v.flash(notice, r)
+	return response{redirect: back}, nil
 }
