@@ -41,7 +41,8 @@ type PeerBookConfig struct {
 	DialTimeout time.Duration
 	// Interval is how often the book is written when it changed, and how
 	// often remembered peers are redialled when the node has fewer than
-	// MinPeers connections; 0 = 30 s.
+	// MinPeers connections (sooner after start: 1 s, 2 s, 4 s… up to
+	// Interval); 0 = 30 s.
 	Interval time.Duration
 	// MinPeers below which remembered peers are redialled; 0 = 4.
 	MinPeers int
@@ -319,7 +320,11 @@ func (s *Service) Remember(ctx context.Context, book *PeerBook) error {
 		}()
 	}
 	redial()
-	t := time.NewTicker(book.cfg.Interval)
+	// A first round that finds nobody (the network came up after the
+	// node, a peer was restarting) is tried again soon: after 1 s, then
+	// twice as long each time, up to the interval.
+	wait := min(time.Second, book.cfg.Interval)
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	for {
 		select {
@@ -344,6 +349,8 @@ func (s *Service) Remember(ctx context.Context, book *PeerBook) error {
 			if len(lh.Network().Peers()) < book.cfg.MinPeers {
 				redial()
 			}
+			wait = min(2*wait, book.cfg.Interval)
+			t.Reset(wait)
 		}
 	}
 }
