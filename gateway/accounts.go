@@ -126,6 +126,11 @@ func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request, req api.
 		s.fail(w, r, err)
 		return
 	}
+	// Pinning tokens spend the node's storage: the admin issues them.
+	if c := callerOf(r); req.Scope == api.ScopePinning && !c.operator && (c.account == nil || !c.account.Can(api.ActionManageAccounts)) {
+		s.fail(w, r, api.Errorf(api.KindForbidden, "only an administrator (or the node's operator) makes pinning tokens"))
+		return
+	}
 	t, err := s.svc.Tokens.CreateToken(r.Context(), username, req)
 	s.answer(w, r, t, err)
 }

@@ -47,6 +47,9 @@ type Config struct {
 	// (gateway/moodle): OAuth 2 discovery, registration and tokens, and
 	// MoodleNet's create call.
 	Moodle WebApp
+	// Pinning, when set, is the IPFS Pinning Service API
+	// (gateway/pinning), under /api/pinning/v1.
+	Pinning WebApp
 	// BodyTimeout is how long a request body may take to arrive; for
 	// uploads, how long one may go without progress. 0 =
 	// DefaultBodyTimeout.
@@ -147,6 +150,9 @@ func New(cfg Config, svc Services) (*Server, error) {
 	}
 	if cfg.Moodle != nil {
 		cfg.Moodle.Register(s.mux)
+	}
+	if cfg.Pinning != nil {
+		cfg.Pinning.Register(s.mux)
 	}
 	if cfg.Fediverse != nil {
 		cfg.Fediverse.Register(s.mux)

@@ -122,9 +122,10 @@ func TestRoomsImportOnlyTheRoomsBelowThem(t *testing.T) {
 		"node/accounts":  {"node/api", "node/sqlitedb", "node/ratelimit"},
 		"node/backup":    {"ipfs", "node/sqlitedb"},
 		"node/doctor":    {"activity", "node/api"},
+		"node/pinsvc":    {"node/api", "node/sqlitedb"},
 	}
 	rooms := []string{"node/actorlog", "node/social", "node/content", "node/swarm", "node/logsync", "node/search", "node/accounts",
-		"node/backup", "node/doctor"}
+		"node/backup", "node/doctor", "node/pinsvc"}
 	for _, p := range listPackages(t) {
 		from := strings.TrimPrefix(p.ImportPath, module)
 		for _, imp := range p.Imports {

@@ -287,7 +287,7 @@ func (a *app) pinCommand() *cobra.Command {
 		},
 	}
 	a.addJSONFlag(ls)
-	pin.AddCommand(add, rm, ls)
+	pin.AddCommand(add, rm, ls, a.pinRemoteCommand())
 	return pin
 }
 

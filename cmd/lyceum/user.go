@@ -319,13 +319,23 @@ func (a *app) tokenCommand() *cobra.Command {
 publishes as the account's person only. Its secret is shown once, when it is
 made; the node keeps only a hash of it.`,
 	}
+	var scope string
 	create := &cobra.Command{
 		Use:   "create USERNAME NAME",
 		Short: "Make a token of an account; prints its secret, once",
-		Args:  exactArgs(2, "a username and a name for the token (what it is for)"),
+		Long: `Make a token of an account and print its secret, once. With --scope
+pinning, the token (lyp_…) works for the IPFS Pinning Service API only
+(/api/pinning/v1: Kubo's 'ipfs pin remote', 'lyceum pin remote'), never for
+the rest of the API: give that one to an IPFS node or a pinning script.`,
+		Example: `  lyceum user token create ada "backup script"
+  lyceum user token create ada "school Kubo" --scope pinning`,
+		Args: exactArgs(2, "a username and a name for the token (what it is for)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if scope != "" && scope != string(api.ScopePinning) {
+				return usage(cmd, "--scope %q: want pinning (or no --scope for the whole API)", scope)
+			}
 			return a.withBackend(cmd.Context(), func(b backend) error {
-				t, err := b.CreateToken(cmd.Context(), args[0], api.CreateTokenRequest{Name: args[1]})
+				t, err := b.CreateToken(cmd.Context(), args[0], api.CreateTokenRequest{Name: args[1], Scope: api.TokenScope(scope)})
 				if err != nil {
 					return err
 				}
@@ -339,6 +349,7 @@ made; the node keeps only a hash of it.`,
 		},
 	}
 	a.addJSONFlag(create)
+	create.Flags().StringVar(&scope, "scope", "", "pinning: a token of the Pinning Service API only")
 	cmd.AddCommand(create, a.tokenListCommand(), a.tokenRevokeCommand())
 	return cmd
 }

@@ -19,6 +19,7 @@ var (
 	sessionSecret    = secretKind{"", 32}
 	csrfSecret       = secretKind{"", 32}
 	tokenSecret      = secretKind{"lyc_", 32} // recognizable by secret scanners
+	pinningSecret    = secretKind{"lyp_", 32} // a token of the Pinning Service API only
 	setupSecret      = secretKind{"", 32}
 	invitationSecret = secretKind{"", 16} // short enough to type from a letter
 )

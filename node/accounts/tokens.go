@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lyceum-oer/lyceum/node/api"
@@ -33,8 +34,16 @@ func (s *Service) CreateToken(ctx context.Context, username string, req api.Crea
 	if name == "" {
 		return api.NewToken{}, api.Invalidf("give the token a name that says what it is for")
 	}
-	secret := tokenSecret.new()
-	t := api.NewToken{Secret: secret, Token: api.Token{Name: name, Hint: secret[:hintLen] + "…", Created: fromMS(s.nowMS())}}
+	kind := tokenSecret
+	switch req.Scope {
+	case api.ScopeAll:
+	case api.ScopePinning:
+		kind = pinningSecret
+	default:
+		return api.NewToken{}, api.Invalidf("token scope %s: want pinning, or none for the whole API", api.Quote(string(req.Scope)))
+	}
+	secret := kind.new()
+	t := api.NewToken{Secret: secret, Token: api.Token{Name: name, Hint: secret[:hintLen] + "…", Created: fromMS(s.nowMS()), Scope: req.Scope}}
 	err = s.db.Tx(ctx, func(tx *sqlitedb.Tx) error {
 		a, err := txByName(ctx, tx, username)
 		if err := allowed(a, err, api.ActionPublish); err != nil {
@@ -77,6 +86,9 @@ func (s *Service) Tokens(ctx context.Context, username string) ([]api.Token, err
 		var created, used int64
 		err := rows.Scan(&t.ID, &t.Name, &t.Hint, &created, &used)
 		t.Created = fromMS(created)
+		if strings.HasPrefix(t.Hint, pinningSecret.prefix) {
+			t.Scope = api.ScopePinning
+		}
 		if used != 0 {
 			t.LastUsed = fromMS(used)
 		}
@@ -102,7 +114,19 @@ func (s *Service) RevokeToken(ctx context.Context, username string, id int64) er
 // unknown, revoked or malformed token is KindUnauthorized; a token of an
 // account that is not active, KindForbidden.
 func (s *Service) Authenticate(ctx context.Context, token string) (api.Account, error) {
-	if !tokenSecret.valid(token) {
+	return s.authenticate(ctx, token, tokenSecret)
+}
+
+// AuthenticatePinning finds the account of a token of the Pinning
+// Service API (lyp_…), as Authenticate does; a token of the whole API is
+// not one (KindUnauthorized), so that a device that pins holds no more
+// than it needs.
+func (s *Service) AuthenticatePinning(ctx context.Context, token string) (api.Account, error) {
+	return s.authenticate(ctx, token, pinningSecret)
+}
+
+func (s *Service) authenticate(ctx context.Context, token string, kind secretKind) (api.Account, error) {
+	if !kind.valid(token) {
 		return api.Account{}, errBadToken
 	}
 	var id, used int64

@@ -153,3 +153,38 @@ func TestUpdateProfile(t *testing.T) {
 		t.Fatalf("stored %+v, want %+v", got, a)
 	}
 }
+
+// A pinning token opens the Pinning Service API only, and a token of the
+// whole API is not a pinning token; lists say which is which.
+func TestPinningTokensAreScoped(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.MustAccount(t, "ada", "")
+	pin, err := f.CreateToken(ctx, "ada", api.CreateTokenRequest{Name: "school Kubo", Scope: api.ScopePinning})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := f.CreateToken(ctx, "ada", api.CreateTokenRequest{Name: "script"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(pin.Secret, "lyp_") || len(pin.Secret) != 47 || pin.Scope != api.ScopePinning {
+		t.Fatalf("pinning token %+v", pin)
+	}
+	if a, err := f.AuthenticatePinning(ctx, pin.Secret); err != nil || a.Username != "ada" {
+		t.Fatalf("AuthenticatePinning: %+v %v", a, err)
+	}
+	_, err = f.Authenticate(ctx, pin.Secret)
+	wantKind(t, err, api.KindUnauthorized)
+	_, err = f.AuthenticatePinning(ctx, full.Secret)
+	wantKind(t, err, api.KindUnauthorized)
+	// The same random part under the other prefix is another secret.
+	_, err = f.AuthenticatePinning(ctx, "lyp_"+strings.TrimPrefix(full.Secret, "lyc_"))
+	wantKind(t, err, api.KindUnauthorized)
+	_, err = f.CreateToken(ctx, "ada", api.CreateTokenRequest{Name: "x", Scope: "admin"})
+	wantKind(t, err, api.KindInvalid)
+	list, err := f.Tokens(ctx, "ada")
+	if err != nil || len(list) != 2 || list[0].Scope != api.ScopeAll || list[1].Scope != api.ScopePinning {
+		t.Fatalf("tokens %+v %v", list, err)
+	}
+}

@@ -210,8 +210,22 @@ type AccountFilter struct {
 
 // CreateTokenRequest makes a personal API token.
 type CreateTokenRequest struct {
-	Name string `json:"name"` // what it is for: "backup script"
+	Name  string     `json:"name"`            // what it is for: "backup script"
+	Scope TokenScope `json:"scope,omitempty"` // "" = the whole API
 }
+
+// TokenScope is what a personal API token may be used for.
+type TokenScope string
+
+// The scopes of personal API tokens.
+const (
+	// ScopeAll is a token of the whole API, acting as its account (lyc_…).
+	ScopeAll TokenScope = ""
+	// ScopePinning is a token of the IPFS Pinning Service API only
+	// (lyp_…), for an IPFS node or a script that pins; only the node's
+	// operator or an admin makes one.
+	ScopePinning TokenScope = "pinning"
+)
 
 // Token is a personal API token as lists show it: never its secret.
 type Token struct {
@@ -221,6 +235,8 @@ type Token struct {
 	Hint     string    `json:"hint"`
 	Created  time.Time `json:"created"`
 	LastUsed time.Time `json:"last_used,omitzero"` // to the minute; zero if never
+	// Scope is what the token may be used for; "" is the whole API.
+	Scope TokenScope `json:"scope,omitempty"`
 }
 
 // NewToken is a token just made: its secret is shown this once.

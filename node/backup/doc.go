@@ -5,7 +5,8 @@
 // files (config.toml, identity.key, api.token, version, peers.json);
 // consistent copies of its SQLite databases, made with VACUUM INTO
 // (lyceum.db with the logs, the local actors' keys and the views;
-// accounts.db; the fediverse bridge's fediverse.db and delivery.db);
+// accounts.db; the fediverse bridge's fediverse.db and delivery.db; the
+// pinning service's pinning.db);
 // store/records, the content store's pins and records; one
 // store/blocks/<CID> entry per block; and MANIFEST.json last: the format
 // version, the node's peer ID, and every other file's size and SHA-256

@@ -38,7 +38,7 @@ var databases = []struct {
 	name     string
 	required bool
 }{
-	{"lyceum.db", true}, {"accounts.db", false}, {"fediverse.db", false}, {"delivery.db", false},
+	{"lyceum.db", true}, {"accounts.db", false}, {"fediverse.db", false}, {"delivery.db", false}, {"pinning.db", false},
 }
 
 // Manifest describes an archive; it is its last entry.

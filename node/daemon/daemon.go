@@ -15,9 +15,11 @@ import (
 	"github.com/lyceum-oer/lyceum/gateway/delivery"
 	"github.com/lyceum-oer/lyceum/gateway/fediverse"
 	"github.com/lyceum-oer/lyceum/gateway/moodle"
+	"github.com/lyceum-oer/lyceum/gateway/pinning"
 	"github.com/lyceum-oer/lyceum/gateway/web"
 	"github.com/lyceum-oer/lyceum/node"
 	"github.com/lyceum-oer/lyceum/node/api"
+	"github.com/lyceum-oer/lyceum/node/pinsvc"
 	"github.com/lyceum-oer/lyceum/node/swarm"
 )
 
@@ -63,6 +65,11 @@ type Daemon struct {
 	queue  *delivery.Queue     // nil without the bridge
 	bridge *fediverse.Bridge   // nil without the bridge
 	http   *gateway.Server
+	pins   *pinsvc.Service // the Pinning Service's requests and workers
+
+	// stopPins ends the pinning workers, which close pinsDone.
+	stopPins context.CancelFunc
+	pinsDone chan struct{}
 
 	// stopQueue ends the queue's workers, which close queueDone.
 	stopQueue context.CancelFunc
@@ -117,6 +124,9 @@ func New(repo *node.Repo, opts ...Option) (_ *Daemon, err error) {
 	if d.reach, err = d.node.Swarm().FollowReachability(); err != nil {
 		return nil, fmt.Errorf("follow the node's reachability: %w", err)
 	}
+	if err := d.openPins(); err != nil {
+		return nil, err
+	}
 	if cfg.Gateway.PublicURL != "" {
 		if err := d.openBridge(cfg); err != nil {
 			return nil, err
@@ -126,6 +136,7 @@ func New(repo *node.Repo, opts ...Option) (_ *Daemon, err error) {
 		return nil, err
 	}
 	d.startBridge()
+	d.startPins()
 	if err := repo.WriteAPIAddr(d.url); err != nil {
 		return nil, fmt.Errorf("record the API address: %w", err)
 	}
@@ -174,6 +185,9 @@ func (d *Daemon) startHTTP(cfg node.Config) error {
 	gwCfg.Web = app
 	if gwCfg.Moodle, err = d.moodleSurface(cfg, proxies); err != nil {
 		return err
+	}
+	if gwCfg.Pinning, err = pinning.New(d.pins, d.node.Accounts(), pinning.WithLogger(d.log), pinning.WithTrustedProxies(proxies)); err != nil {
+		return fmt.Errorf("build the pinning service API: %w", err)
 	}
 	if d.http, err = gateway.New(gwCfg, d.services()); err != nil {
 		return err
@@ -255,7 +269,7 @@ func (d *Daemon) Close(ctx context.Context) error {
 		}
 		<-d.served
 		errs = append(errs, d.repo.RemoveAPIAddr())
-		errs = append(errs, d.stopBridge(), d.reach.Close(), d.node.Close())
+		errs = append(errs, d.stopBridge(), d.closePins(), d.reach.Close(), d.node.Close())
 		d.closeErr = errors.Join(errs...)
 	})
 	return d.closeErr
@@ -269,6 +283,9 @@ func (d *Daemon) abort() {
 	}
 	if err := d.stopBridge(); err != nil {
 		d.log.Warn("stop the fediverse bridge", "err", err)
+	}
+	if err := d.closePins(); err != nil {
+		d.log.Warn("stop the pinning service", "err", err)
 	}
 	if d.reach != nil {
 		_ = d.reach.Close()

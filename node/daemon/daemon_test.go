@@ -185,7 +185,7 @@ func TestTheDaemonWiresEveryService(t *testing.T) {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if code == 0 {
-		if leak := nodetest.Leaked("daemon.(*Daemon)", "fediverse.(*Bridge)", "delivery.(*Queue)", "gateway.(*Server)", "swarm.(*Reachability)"); leak != "" {
+		if leak := nodetest.Leaked("daemon.(*Daemon)", "fediverse.(*Bridge)", "delivery.(*Queue)", "gateway.(*Server)", "swarm.(*Reachability)", "pinsvc.(*Service)"); leak != "" {
 			fmt.Fprintf(os.Stderr, "goroutines of a daemon still running after the tests:\n%s\n", leak)
 			code = 1
 		}
