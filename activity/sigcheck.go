@@ -34,7 +34,9 @@ func NewVerifier(size int) *Verifier {
 
 // stdlibRules makes curve25519-voi accept exactly the signatures
 // crypto/ed25519 accepts (RFC 8032 with its cofactorless check), so every
-// node agrees on what is validly signed whatever it runs.
+// node agrees on what is validly signed whatever it runs. It rules out
+// curve25519-voi's batch verifier, whose cofactored equation accepts
+// signatures crypto/ed25519 rejects (TestBatchVerificationIsNotStdlib).
 var stdlibRules = &voied.Options{Verify: voied.VerifyOptionsStdLib}
 
 // actorKey returns the expanded public key of the did:key did.
