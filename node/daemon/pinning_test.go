@@ -1,7 +1,6 @@
 package daemon_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,9 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +16,7 @@ import (
 	"github.com/ipfs/boxo/files"
 	"github.com/ipfs/go-cid"
 
+	"github.com/lyceum-oer/lyceum/ipfs/kubotest"
 	"github.com/lyceum-oer/lyceum/node/api"
 	"github.com/lyceum-oer/lyceum/node/daemon"
 	"github.com/lyceum-oer/lyceum/node/nodetest"
@@ -316,93 +313,15 @@ func TestThePinningServiceListsFiltersAndDeletes(t *testing.T) {
 	}
 }
 
-// startKuboFor starts a Kubo daemon on loopback (as ipfs/kubo_test.go
-// does), with its repo and binary; skipped when there is no Kubo.
+// startKuboFor starts a Kubo daemon on loopback (ipfs/kubotest) and
+// returns a runner of its ipfs command.
 func startKuboFor(tb testing.TB) (run func(stdin []byte, args ...string) string) {
 	tb.Helper()
-	if testing.Short() {
-		tb.Skip("starts a Kubo daemon")
-	}
-	bin := os.Getenv("LYCEUM_KUBO")
-	if bin == "" {
-		home, _ := os.UserHomeDir()
-		bin = filepath.Join(home, ".cache", "lyceum-peers", "bin", "ipfs")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("no Kubo at %s", bin)
-		}
-		tb.Skipf("no Kubo at %s (docs/bench/kubo.sh builds it)", bin)
-	}
-	ipfsPath := tb.TempDir()
-	env := append(os.Environ(), "IPFS_PATH="+ipfsPath, "IPFS_TELEMETRY=off")
-	run = func(stdin []byte, args ...string) string {
+	k := kubotest.Start(tb)
+	return func(stdin []byte, args ...string) string {
 		tb.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		if stdin != nil {
-			cmd.Stdin = bytes.NewReader(stdin)
-		}
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			tb.Fatalf("ipfs %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-		}
-		return string(out)
+		return string(k.RunIn(tb, stdin, args...))
 	}
-	run(nil, "init", "--profile=test", "-e")
-	for _, kv := range [][]string{
-		{"--json", "AutoConf.Enabled", "false"},
-		{"--json", "Plugins.Plugins.telemetry.Disabled", "true"},
-		{"Routing.Type", "dhtserver"},
-		{"--json", "Bootstrap", "[]"},
-		{"--json", "Discovery.MDNS.Enabled", "false"},
-		{"Addresses.API", "/ip4/127.0.0.1/tcp/0"},
-		{"Addresses.Gateway", "/ip4/127.0.0.1/tcp/0"},
-		{"--json", "Addresses.Swarm", `["/ip4/127.0.0.1/tcp/0"]`},
-	} {
-		run(nil, append([]string{"config"}, kv...)...)
-	}
-	cmd := exec.Command(bin, "daemon")
-	cmd.Env = env
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "Daemon is ready") {
-				ready <- true
-			}
-		}
-		ready <- false
-	}()
-	select {
-	case ok := <-ready:
-		if !ok {
-			tb.Fatal("Kubo daemon exited before it was ready")
-		}
-	case <-time.After(60 * time.Second):
-		tb.Fatal("Kubo daemon not ready after 60 s")
-	}
-	return run
 }
 
 // Kubo's own client pins to a Lyceum node: `ipfs pin remote service add`,
