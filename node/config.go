@@ -128,7 +128,7 @@ type LimitsConfig struct {
 	// ActorKeys bounds the actors' public keys kept ready for checking
 	// signatures (a third of a check is preparing the key).
 	ActorKeys int `toml:"actor_keys"`
-	// FindTimeout bounds how long cat, get, pin and the gateway wait for
+	// FindTimeout bounds how long cat, get, pin and car export wait for
 	// the first block of a CID that no peer has offered, before saying that
 	// no provider was found.
 	FindTimeout Duration `toml:"find_timeout"`
@@ -771,7 +771,7 @@ deliveries_per_second = {{.Limits.DeliveriesPerSecond}}
 fediverse_key_failures = {{.Limits.FediverseKeyFailures}}
 # Actors' public keys kept ready for checking signatures.
 actor_keys = {{.Limits.ActorKeys}}
-# How long cat, get, pin and the /ipfs/ gateway look for a peer that has a
-# CID before saying that none was found.
+# How long cat, get, pin and car export look for a peer that has a CID
+# before saying that none was found.
 find_timeout = {{dur .Limits.FindTimeout}}
 `
