@@ -193,9 +193,15 @@ func (e *Exchange) receiveDAG(ctx context.Context, st io.Reader, setDeadline fun
 		if e.bs != nil {
 			_ = e.bs.NotifyNewBlocks(ctx, batch...)
 		}
-		batch, batchBytes = batch[:0], 0
+		f.stored(batch)
+		batch, batchBytes = nil, 0
 		return nil
 	}
+	defer func() {
+		if err != nil {
+			_ = flush() // what arrived was verified: keep it
+		}
+	}()
 	walk := newDAGWalk(f.root)
 	for {
 		c, ok := walk.next()
@@ -307,6 +313,8 @@ func getStreamed(ctx context.Context, c cid.Cid, e *Exchange, inner exchange.Fet
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+	} else if b, err := e.store.bs.Get(ctx, c); err == nil {
+		return b, nil // a stream stored it after the caller looked
 	}
 	return inner.GetBlock(ctx, c)
 }
@@ -322,6 +330,11 @@ func getManyStreamed(ctx context.Context, ks []cid.Cid, e *Exchange, inner excha
 	var waits []wait
 	for _, k := range ks {
 		if w, ok := e.fetches.waiter(k); ok {
+			waits = append(waits, wait{k, w})
+		} else if b, err := e.store.bs.Get(ctx, k); err == nil {
+			// A stream stored it after the caller looked.
+			w := &dagWaiter{done: make(chan struct{}), blk: b}
+			close(w.done)
 			waits = append(waits, wait{k, w})
 		} else {
 			rest = append(rest, k)

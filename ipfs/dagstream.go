@@ -257,7 +257,11 @@ type dagFetch struct {
 	mu   sync.Mutex
 	// want holds the CIDs the stream will still deliver, each with the
 	// channel closed when it arrives or will not.
-	want  map[cid.Cid]*dagWaiter
+	want map[cid.Cid]*dagWaiter
+	// got holds the blocks that arrived and are not in the store yet (the
+	// batch being gathered): a reader that asks for one then has it at
+	// once, instead of asking bitswap for a block it already has.
+	got   map[cid.Cid]blocks.Block
 	ended bool
 }
 
@@ -282,23 +286,44 @@ func (f *dagFetch) expect(c cid.Cid) *dagWaiter {
 	return w
 }
 
-// waiter returns the waiter of c if the stream is to deliver it.
+// waiter returns the waiter of c if the stream is to deliver it or has
+// delivered it and not stored it yet.
 func (f *dagFetch) waiter(c cid.Cid) (*dagWaiter, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	w, ok := f.want[c]
-	return w, ok
+	if w, ok := f.want[c]; ok {
+		return w, true
+	}
+	if b, ok := f.got[c]; ok {
+		w := &dagWaiter{done: make(chan struct{}), blk: b}
+		close(w.done)
+		return w, true
+	}
+	return nil, false
 }
 
-// arrived hands b to its waiter.
+// arrived hands b to its waiter and keeps it until stored.
 func (f *dagFetch) arrived(b blocks.Block) {
 	f.mu.Lock()
 	w, ok := f.want[b.Cid()]
 	delete(f.want, b.Cid())
+	if f.got == nil {
+		f.got = map[cid.Cid]blocks.Block{}
+	}
+	f.got[b.Cid()] = b
 	f.mu.Unlock()
 	if ok {
 		w.blk = b
 		close(w.done)
+	}
+}
+
+// stored forgets blocks the store now holds.
+func (f *dagFetch) stored(bs []blocks.Block) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, b := range bs {
+		delete(f.got, b.Cid())
 	}
 }
 
