@@ -105,6 +105,24 @@ func (a *app) writeServices(ss []remoteService) error {
 	return nil
 }
 
+// listRemote lists the pin requests on service that match the filters,
+// with the service's client.
+func (a *app) listRemote(ctx context.Context, service string, cids, statuses []string, name string) (*client.Client, []api.PinRequest, error) {
+	q, err := remoteQuery(cids, statuses, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	cl, err := a.remoteClient(service)
+	if err != nil {
+		return nil, nil, err
+	}
+	rs, err := cl.ListAll(ctx, q, maxRemoteList)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cl, rs, nil
+}
+
 // remoteClient is the client of the service named name.
 func (a *app) remoteClient(name string) (*client.Client, error) {
 	if name == "" {
@@ -353,15 +371,7 @@ func (a *app) pinRemoteLsCommand() *cobra.Command {
   lyceum pin remote ls --service school --status queued,pinning,failed --cid bafy… --json`,
 		Args: exactArgs(0, "no arguments (filter with --cid, --name, --status)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			q, err := remoteQuery(cids, statuses, name)
-			if err != nil {
-				return err
-			}
-			cl, err := a.remoteClient(service)
-			if err != nil {
-				return err
-			}
-			rs, err := cl.ListAll(cmd.Context(), q, maxRemoteList)
+			_, rs, err := a.listRemote(cmd.Context(), service, cids, statuses, name)
 			if err != nil {
 				return err
 			}
@@ -403,15 +413,7 @@ default status is pinned). More than one match needs --force.`,
 			if len(cids) == 0 && name == "" {
 				return usage(cmd, "say which pins to remove with --cid (or --name)")
 			}
-			q, err := remoteQuery(cids, statuses, name)
-			if err != nil {
-				return err
-			}
-			cl, err := a.remoteClient(service)
-			if err != nil {
-				return err
-			}
-			rs, err := cl.ListAll(cmd.Context(), q, maxRemoteList)
+			cl, rs, err := a.listRemote(cmd.Context(), service, cids, statuses, name)
 			if err != nil {
 				return err
 			}
