@@ -55,7 +55,7 @@ func (e *Exchange) StreamDAG(ctx context.Context, root cid.Cid) {
 		e.fetches.mu.Unlock()
 		return
 	}
-	f := &dagFetch{root: root, want: map[cid.Cid]*dagWaiter{}}
+	f := &dagFetch{root: root, want: map[cid.Cid]*dagWaiter{}, finished: make(chan struct{})}
 	f.expect(root)
 	e.fetches.byRoot[root] = f
 	e.fetches.mu.Unlock()
@@ -77,6 +77,7 @@ func (e *Exchange) StreamDAG(ctx context.Context, root cid.Cid) {
 			e.fetches.mu.Lock()
 			delete(e.fetches.byRoot, root)
 			e.fetches.mu.Unlock()
+			close(f.finished)
 		}()
 		st, from := e.askDAG(ctx, root, peers)
 		if st == nil {
@@ -93,6 +94,22 @@ func (e *Exchange) StreamDAG(ctx context.Context, root cid.Cid) {
 		}
 		e.log.Debug("ipfs: DAG streamed", "root", root, "peer", from, "blocks", n, "bytes", bytes, "took", time.Since(start))
 	}()
+}
+
+// waitDAG waits until the stream of root, if one runs, has written all it
+// received: a pin syncs the blocks before it is recorded, and a stream
+// still writing could replace a synced block file with an unsynced copy.
+func (e *Exchange) waitDAG(ctx context.Context, root cid.Cid) {
+	e.fetches.mu.Lock()
+	f, ok := e.fetches.byRoot[root]
+	e.fetches.mu.Unlock()
+	if !ok {
+		return
+	}
+	select {
+	case <-f.finished:
+	case <-ctx.Done():
+	}
 }
 
 // looksLocal reports whether root and its first level of links are in the

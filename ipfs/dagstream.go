@@ -263,6 +263,9 @@ type dagFetch struct {
 	// once, instead of asking bitswap for a block it already has.
 	got   map[cid.Cid]blocks.Block
 	ended bool
+	// finished is closed once the receiver has stopped and written what
+	// it received.
+	finished chan struct{}
 }
 
 type dagWaiter struct {

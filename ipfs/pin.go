@@ -28,6 +28,9 @@ func (c *Content) Pin(ctx context.Context, root cid.Cid) error {
 	if err := merkledag.FetchGraph(fetchCtx, root, c.dag); err != nil {
 		return fmt.Errorf("pin %s: fetch: %w", root, notFound(err))
 	}
+	if c.exch != nil {
+		c.exch.waitDAG(ctx, root)
+	}
 	if err := c.store.pinRoots(ctx, []cid.Cid{root}); err != nil {
 		return err
 	}
